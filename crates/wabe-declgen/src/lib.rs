@@ -1,0 +1,1 @@
+//! wabe-declgen: to be written.

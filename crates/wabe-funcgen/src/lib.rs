@@ -1,0 +1,1 @@
+//! wabe-funcgen: to be written.

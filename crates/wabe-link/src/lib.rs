@@ -1,0 +1,1 @@
+//! wabe-link: to be written.

@@ -1,0 +1,1 @@
+//! wabe driver: to be written.
