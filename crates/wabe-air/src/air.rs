@@ -168,7 +168,11 @@ impl Air {
     pub fn add_const(&mut self, ty: TypeId, value: Value) -> Ref {
         // Small pools are scanned; constants are few per function.
         if self.consts.len() < 64 {
-            if let Some(i) = self.consts.iter().position(|c| c.ty == ty && c.value == value) {
+            if let Some(i) = self
+                .consts
+                .iter()
+                .position(|c| c.ty == ty && c.value == value)
+            {
                 return Ref::constant(i as u32);
             }
         }
@@ -217,7 +221,10 @@ impl Air {
         let (tl, el) = (self.extra[at] as usize, self.extra[at + 1] as usize);
         let then_body = &self.extra[at + 2..at + 2 + tl];
         let else_body = &self.extra[at + 2 + tl..at + 2 + tl + el];
-        CondBrExtra { then_body, else_body }
+        CondBrExtra {
+            then_body,
+            else_body,
+        }
     }
 
     /// The cases of the `switch_br` at `inst`.
@@ -228,8 +235,11 @@ impl Air {
         at += 2;
         let mut cases = Vec::with_capacity(count);
         for _ in 0..count {
-            let (ni, nr, nb) =
-                (self.extra[at] as usize, self.extra[at + 1] as usize, self.extra[at + 2] as usize);
+            let (ni, nr, nb) = (
+                self.extra[at] as usize,
+                self.extra[at + 1] as usize,
+                self.extra[at + 2] as usize,
+            );
             at += 3;
             let items = &self.extra[at..at + ni];
             at += ni;
@@ -237,7 +247,11 @@ impl Air {
             at += 2 * nr;
             let body = &self.extra[at..at + nb];
             at += nb;
-            cases.push(SwitchCase { items, ranges, body });
+            cases.push(SwitchCase {
+                items,
+                ranges,
+                body,
+            });
         }
         let else_body = has_else.then(|| {
             let n = self.extra[at] as usize;
@@ -263,7 +277,11 @@ impl Air {
     /// The three operands of a `memset`/`memcpy` at `inst`.
     pub fn ternary(&self, inst: u32) -> [Ref; 3] {
         let at = self.data[inst as usize].a as usize;
-        [Ref(self.extra[at]), Ref(self.extra[at + 1]), Ref(self.extra[at + 2])]
+        [
+            Ref(self.extra[at]),
+            Ref(self.extra[at + 1]),
+            Ref(self.extra[at + 2]),
+        ]
     }
 
     /// Calls `f` with every operand of instruction `inst` (not the contents of nested bodies).

@@ -80,12 +80,28 @@ impl FuncBuilder {
 
     /// A one-operand instruction (`not`, `load`, `is_null`, ...).
     pub fn un(&mut self, tag: Tag, operand: Ref) -> Ref {
-        self.push(tag, Data { a: operand.0, b: Ref::NONE.0 }, TypeId::VOID, NO_NAME)
+        self.push(
+            tag,
+            Data {
+                a: operand.0,
+                b: Ref::NONE.0,
+            },
+            TypeId::VOID,
+            NO_NAME,
+        )
     }
 
     /// A cast-like instruction with an explicit result type.
     pub fn ty_op(&mut self, tag: Tag, ty: TypeId, operand: Ref) -> Ref {
-        self.push(tag, Data { a: operand.0, b: Ref::NONE.0 }, ty, NO_NAME)
+        self.push(
+            tag,
+            Data {
+                a: operand.0,
+                b: Ref::NONE.0,
+            },
+            ty,
+            NO_NAME,
+        )
     }
 
     /// `alloc T`; `ptr_ty` is `*T`.
@@ -95,17 +111,35 @@ impl FuncBuilder {
 
     /// `ret` (`Ref::NONE` for a void return).
     pub fn ret(&mut self, value: Ref) {
-        self.push(Tag::Ret, Data { a: value.0, b: 0 }, TypeId::NORETURN, NO_NAME);
+        self.push(
+            Tag::Ret,
+            Data { a: value.0, b: 0 },
+            TypeId::NORETURN,
+            NO_NAME,
+        );
     }
 
     /// `br %block, value`.
     pub fn br(&mut self, block: Ref, value: Ref) {
-        self.push(Tag::Br, Data { a: block.0, b: value.0 }, TypeId::NORETURN, NO_NAME);
+        self.push(
+            Tag::Br,
+            Data {
+                a: block.0,
+                b: value.0,
+            },
+            TypeId::NORETURN,
+            NO_NAME,
+        );
     }
 
     /// `repeat` to the loop instruction `lp`.
     pub fn repeat(&mut self, lp: Ref) {
-        self.push(Tag::Repeat, Data { a: lp.0, b: 0 }, TypeId::NORETURN, NO_NAME);
+        self.push(
+            Tag::Repeat,
+            Data { a: lp.0, b: 0 },
+            TypeId::NORETURN,
+            NO_NAME,
+        );
     }
 
     /// A call; `args` are the operands.
@@ -113,7 +147,12 @@ impl FuncBuilder {
         let at = self.air.extra.len() as u32;
         self.air.extra.push(args.len() as u32);
         self.air.extra.extend(args.iter().map(|r| r.0));
-        self.push(Tag::Call, Data { a: callee.0, b: at }, TypeId::VOID, NO_NAME)
+        self.push(
+            Tag::Call,
+            Data { a: callee.0, b: at },
+            TypeId::VOID,
+            NO_NAME,
+        )
     }
 
     /// Starts `block T`: returns the block; build its body, then call
@@ -147,7 +186,12 @@ impl FuncBuilder {
         then_body: impl FnOnce(&mut FuncBuilder),
         else_body: impl FnOnce(&mut FuncBuilder),
     ) {
-        let inst = self.push(Tag::CondBr, Data { a: cond.0, b: 0 }, TypeId::NORETURN, NO_NAME);
+        let inst = self.push(
+            Tag::CondBr,
+            Data { a: cond.0, b: 0 },
+            TypeId::NORETURN,
+            NO_NAME,
+        );
         self.begin_body();
         then_body(self);
         let t = self.end_body();

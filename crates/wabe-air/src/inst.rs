@@ -272,8 +272,15 @@ impl Tag {
     pub fn has_result(self) -> bool {
         !matches!(
             self.form(),
-            Form::BinNoResult | Form::Ternary | Form::Loop | Form::Repeat | Form::Br | Form::CondBr
-                | Form::SwitchBr | Form::Ret | Form::DbgStmt
+            Form::BinNoResult
+                | Form::Ternary
+                | Form::Loop
+                | Form::Repeat
+                | Form::Br
+                | Form::CondBr
+                | Form::SwitchBr
+                | Form::Ret
+                | Form::DbgStmt
         ) && !matches!(self, Tag::Unreach | Tag::Trap | Tag::RetLoad)
     }
 }

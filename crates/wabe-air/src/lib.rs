@@ -72,6 +72,11 @@ pub struct Error {
 impl Error {
     /// An error with one diagnostic.
     pub fn new(span: Span, message: impl Into<String>) -> Error {
-        Error { diagnostics: vec![Diagnostic { span, message: message.into() }] }
+        Error {
+            diagnostics: vec![Diagnostic {
+                span,
+                message: message.into(),
+            }],
+        }
     }
 }

@@ -77,7 +77,11 @@ impl Liveness {
                 fill[at as usize] += 1;
             }
         }
-        Liveness { start, deaths, unused }
+        Liveness {
+            start,
+            deaths,
+            unused,
+        }
     }
 
     /// The instructions whose values are used for the last time by instruction `inst`.
@@ -110,7 +114,11 @@ fn loop_encloses(parent: &[u32], inner: u32, outer: u32) -> bool {
 fn walk(air: &Air, body: &[u32], lp: u32, f: &mut dyn FnMut(u32, u32)) {
     for &inst in body {
         f(inst, lp);
-        let inner = if air.tags[inst as usize] == crate::Tag::Loop { inst } else { lp };
+        let inner = if air.tags[inst as usize] == crate::Tag::Loop {
+            inst
+        } else {
+            lp
+        };
         air.for_each_body(inst, |b| walk(air, b, inner, f));
     }
 }

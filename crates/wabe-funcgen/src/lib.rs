@@ -1,1 +1,87 @@
-//! wabe-funcgen: to be written.
+//! # wabe-funcgen
+//!
+//! Lowers one verified AIR function to wasm MIR: every AIR value gets a place (a wasm local, an
+//! immediate, or a slot of the stack frame), locals are reused once their value dies (from
+//! [`Liveness`](wabe_air::Liveness)), AIR blocks and loops become wasm blocks and loops, and the
+//! stack frame is reserved by one prologue and released on every return.
+//!
+//! Integers narrower than their wasm container (`u7` in an `i32`, `i33` in an `i64`) are kept
+//! normalized: zero-extended when unsigned, sign-extended when signed. Every instruction that
+//! could leave garbage in the high bits (`add_wrap`, `shl`, `not`, `trunc`, ...) normalizes its
+//! result, so comparisons, division and widening casts work on the container directly.
+//!
+//! Symbols (functions, the stack pointer, type indices) come from a [`Context`] the caller
+//! provides, usually backed by the linker.
+//!
+//! # Example
+//!
+//! ```
+//! use wabe_funcgen::{generate, Context, Options};
+//! use wabe_mir::{SymbolIndex, ValType};
+//!
+//! struct Ctx;
+//! impl Context for Ctx {
+//!     fn decl_symbol(&mut self, decl: wabe_air::DeclIndex) -> SymbolIndex { SymbolIndex(decl.0) }
+//!     fn stack_pointer(&mut self) -> SymbolIndex { SymbolIndex(100) }
+//!     fn func_type_index(&mut self, _p: &[ValType], _r: &[ValType]) -> u32 { 0 }
+//! }
+//!
+//! let mut m = wabe_air::parse("export fn inc(%x: u32) u32 {\n  %y = add_wrap %x, 1:u32\n  ret %y\n}\n").unwrap();
+//! wabe_air::verify(&mut m).unwrap();
+//! let decl = m.decl_by_name(m.types.names.get("inc").unwrap()).unwrap();
+//! let mir = generate(&m, decl, &mut Ctx, &Options::default()).unwrap();
+//! assert!(mir.display().contains("i32.add"));
+//! ```
+
+#![deny(missing_docs)]
+
+mod codegen;
+mod ops;
+
+pub use codegen::generate;
+
+use wabe_air::{DeclIndex, Span};
+use wabe_mir::{SymbolIndex, ValType};
+
+/// What code generation needs from the outside: symbols for declarations and the stack pointer,
+/// and function type indices.
+pub trait Context {
+    /// The symbol of a declaration (a function for calls).
+    fn decl_symbol(&mut self, decl: DeclIndex) -> SymbolIndex;
+    /// The `__stack_pointer` global.
+    fn stack_pointer(&mut self) -> SymbolIndex;
+    /// The index of a function type, for `call_indirect`.
+    fn func_type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32;
+}
+
+/// Wasm features code generation may use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `sign-ext`: `i32.extend8_s` and friends.
+    pub sign_ext: bool,
+    /// `tail-call`: `return_call`.
+    pub tail_call: bool,
+    /// `bulk-memory`: `memory.copy` / `memory.fill`.
+    pub bulk_memory: bool,
+    /// `nontrapping-fptoint`: `trunc_sat` instructions.
+    pub nontrapping_fptoint: bool,
+}
+
+impl Default for Options {
+    /// LLVM's `generic` CPU: sign-ext, bulk-memory and nontrapping-fptoint on, tail-call off.
+    fn default() -> Self {
+        Options { sign_ext: true, tail_call: false, bulk_memory: true, nontrapping_fptoint: true }
+    }
+}
+
+/// A function that cannot be lowered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{span}: error: in function `{function}`: {message}")]
+pub struct Error {
+    /// The function's name.
+    pub function: String,
+    /// The instruction's position in the source.
+    pub span: Span,
+    /// What is wrong, e.g. "unsupported: `mul` on `u128`".
+    pub message: String,
+}

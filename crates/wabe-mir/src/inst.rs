@@ -274,3 +274,38 @@ pub struct MirData {
     /// Second word.
     pub b: u32,
 }
+
+impl MirData {
+    /// An operand with only `a` set.
+    pub fn a(a: u32) -> MirData {
+        MirData { a, b: 0 }
+    }
+
+    /// A 64-bit operand split into `a` (low half) and `b` (high half), as [`Imm::I64`] and
+    /// [`Imm::F64`] hold it.
+    pub fn from_u64(v: u64) -> MirData {
+        MirData {
+            a: v as u32,
+            b: (v >> 32) as u32,
+        }
+    }
+
+    /// The 64-bit value `b << 32 | a`.
+    pub fn wide(self) -> u64 {
+        (u64::from(self.b) << 32) | u64::from(self.a)
+    }
+}
+
+impl MirTag {
+    /// The natural alignment (log2 of bytes) of a load or store; `None` for other instructions.
+    pub fn natural_alignment(self) -> Option<u32> {
+        use MirTag::*;
+        Some(match self {
+            I32Load8S | I32Load8U | I64Load8S | I64Load8U | I32Store8 | I64Store8 => 0,
+            I32Load16S | I32Load16U | I64Load16S | I64Load16U | I32Store16 | I64Store16 => 1,
+            I32Load | F32Load | I64Load32S | I64Load32U | I32Store | F32Store | I64Store32 => 2,
+            I64Load | F64Load | I64Store | F64Store => 3,
+            _ => return None,
+        })
+    }
+}

@@ -31,10 +31,14 @@
 
 #![deny(missing_docs)]
 
+mod display;
 mod emit;
 mod inst;
 
-pub use emit::{emit_body, write_sleb, write_uleb, EmitError, Resolver};
+pub use emit::{
+    emit_body, valtype_byte, write_padded_sleb32, write_padded_sleb64, write_padded_uleb32,
+    write_padded_uleb64, write_sleb, write_uleb, EmitError, Resolver,
+};
 pub use inst::{Imm, MirData, MirTag};
 pub use wabe_types::ValType;
 

@@ -1,5 +1,17 @@
 //! Lowering types to WebAssembly: value types, by-reference passing, and function signatures for
 //! the `auto` and `c` conventions (IR.md sections 3.2 and 6).
+//!
+//! The `auto` convention is wabe's own: a parameter is its value type, or the address of a by-ref
+//! value the callee must not write through; a by-ref result comes back through a hidden first
+//! parameter (sret).
+//!
+//! The `c` convention is the wasm Basic C ABI of
+//! [WebAssembly/tool-conventions](https://github.com/WebAssembly/tool-conventions/blob/main/BasicCABI.md),
+//! as clang implements it: every type gets a [`CAbiClass`]. Empty aggregates are ignored; a
+//! *singleton* struct or union (one field with runtime bits, recursively, arrays of one element
+//! unwrapped, and no padding around it) passes as its scalar; other aggregates pass indirectly
+//! through a copy the caller makes, and come back through sret. 128-bit integers and `f80`/`f128`
+//! pass as two `i64` and, having no single wasm result type, come back through sret.
 
 use crate::ty::{CallConv, FloatType, PtrSize, TypeId, TypeKey, TypePool};
 
@@ -40,9 +52,11 @@ pub enum ParamLowering {
     ByRef,
     /// C convention: the address of a copy the caller made (the callee may modify it).
     Indirect,
-    /// C convention: a singleton aggregate passed as its one scalar, which sits at this offset.
+    /// C convention: a singleton aggregate passed as its one scalar (which is always at offset 0
+    /// of the aggregate).
     Scalar(ValType),
-    /// C convention: a 128-bit value passed as two `i64` (low half first).
+    /// C convention: a 128-bit value (or a singleton aggregate of one) passed as two `i64`, the
+    /// low half first.
     SplitI64,
 }
 
@@ -88,6 +102,66 @@ impl LoweredFn {
     pub fn has_sret(&self) -> bool {
         self.result == ResultLowering::Sret
     }
+
+    /// The index of the first wasm parameter (a local index in the callee) that carries IR
+    /// parameter `index`, or `None` when the parameter is dropped or out of range. The sret
+    /// pointer, when present, is wasm parameter 0.
+    pub fn wasm_param_index(&self, index: usize) -> Option<u32> {
+        let l = *self.param_map.get(index)?;
+        if l == ParamLowering::Dropped {
+            return None;
+        }
+        let before: usize = self.param_map[..index].iter().map(|p| p.wasm_count()).sum();
+        Some((before + usize::from(self.has_sret())) as u32)
+    }
+}
+
+/// The class of a type in the wasm Basic C ABI (see the [module docs](self)).
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub enum CAbiClass {
+    /// No runtime bits (`void`, empty structs): not passed, nothing returned.
+    Ignore,
+    /// A scalar, or a singleton aggregate unwrapped to its scalar: one wasm value of this type.
+    Direct(ValType),
+    /// A 128-bit integer or `f80`/`f128` (or a singleton aggregate of one): two `i64`
+    /// parameters; returned through sret.
+    Pair,
+    /// In memory: passed as the address of a copy the caller made; returned through sret.
+    Indirect,
+}
+
+/// The wasm block type of a `block` yielding a value of some type: nothing for zero-bit and
+/// `noreturn` types, else the value type that carries it (an address for by-ref types).
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub enum BlockType {
+    /// `block` with no result.
+    Empty,
+    /// `block (result T)`.
+    Value(ValType),
+}
+
+/// Whether values of `ty` live in memory and are handled by address (IR.md 3.2); the same as
+/// [`TypePool::is_by_ref`].
+pub fn is_by_ref(pool: &TypePool, ty: TypeId) -> bool {
+    pool.is_by_ref(ty)
+}
+
+/// The wasm value type that carries a value of `ty` (its address, for by-ref types), `None` for
+/// zero-bit types; the same as [`TypePool::valtype`].
+pub fn valtype(pool: &TypePool, ty: TypeId) -> Option<ValType> {
+    pool.valtype(ty)
+}
+
+/// The wasm block type for a block yielding `ty`; the same as [`TypePool::block_type`].
+pub fn block_type(pool: &TypePool, ty: TypeId) -> BlockType {
+    pool.block_type(ty)
+}
+
+/// Lowers the function type `fn_ty` (its own calling convention decides) to a wasm signature
+/// for the pool's target; `None` when `fn_ty` is not a function type. The same as
+/// [`TypePool::lower_fn_type`].
+pub fn lower_fn_type(pool: &TypePool, fn_ty: TypeId) -> Option<LoweredFn> {
+    pool.lower_fn_type(fn_ty)
 }
 
 impl TypePool {
@@ -99,17 +173,25 @@ impl TypePool {
         }
     }
 
-    /// Whether values of the type live in memory and are handled by address (IR.md 3.2).
+    /// Whether values of the type live in memory and are handled by address (IR.md 3.2): arrays,
+    /// structs and unions with runtime bits, slices, ints wider than 64 bits (and enums with such
+    /// tags), `f80`, `f128`, optionals that are not pointer-like and have a payload with bits,
+    /// and error unions whose payload has bits. A by-ref type always has runtime bits.
     pub fn is_by_ref(&self, ty: TypeId) -> bool {
         if !self.has_runtime_bits(ty) {
             return false;
         }
         match self.key(ty) {
             TypeKey::Array { .. } | TypeKey::Struct { .. } | TypeKey::Union { .. } => true,
-            TypeKey::Pointer { size: PtrSize::Slice, .. } => true,
+            TypeKey::Pointer {
+                size: PtrSize::Slice,
+                ..
+            } => true,
             TypeKey::Int { bits, .. } => *bits > 64,
             TypeKey::Float(f) => matches!(f, FloatType::F80 | FloatType::F128),
-            TypeKey::Optional(c) => !self.is_pointer_like_optional_child(*c),
+            TypeKey::Optional(c) => {
+                !self.is_pointer_like_optional_child(*c) && self.has_runtime_bits(*c)
+            }
             TypeKey::ErrorUnion { payload, .. } => self.has_runtime_bits(*payload),
             TypeKey::Enum { tag, .. } => self.is_by_ref(*tag),
             _ => false,
@@ -117,7 +199,7 @@ impl TypePool {
     }
 
     /// The wasm value type that carries a value of the type (its address, for by-ref types);
-    /// `None` for zero-bit types.
+    /// `None` for zero-bit types (IR.md 3.2).
     pub fn valtype(&self, ty: TypeId) -> Option<ValType> {
         if !self.has_runtime_bits(ty) {
             return None;
@@ -128,48 +210,90 @@ impl TypePool {
         Some(match self.key(ty) {
             TypeKey::Float(FloatType::F16 | FloatType::F32) => ValType::F32,
             TypeKey::Float(_) => ValType::F64,
-            TypeKey::Pointer { .. } | TypeKey::Optional(_) | TypeKey::Usize | TypeKey::Isize => {
-                self.ptr_valtype()
-            }
+            TypeKey::Pointer { .. } | TypeKey::Usize | TypeKey::Isize => self.ptr_valtype(),
+            // A pointer-like optional is its pointer; `?T` of a zero-bit `T` is its flag byte.
+            TypeKey::Optional(c) if self.is_pointer_like_optional_child(*c) => self.ptr_valtype(),
             TypeKey::Int { bits, .. } if *bits > 32 => ValType::I64,
             TypeKey::Enum { tag, .. } => return self.valtype(*tag),
             _ => ValType::I32,
         })
     }
 
-    /// The C ABI scalar a singleton aggregate unwraps to: `Some` for a struct or union whose
-    /// only runtime content is one scalar (recursively), not over-aligned.
-    pub fn c_singleton_scalar(&self, ty: TypeId) -> Option<TypeId> {
+    /// The wasm block type of a block yielding a value of the type.
+    pub fn block_type(&self, ty: TypeId) -> BlockType {
+        match self.valtype(ty) {
+            Some(v) => BlockType::Value(v),
+            None => BlockType::Empty,
+        }
+    }
+
+    /// Whether the type is a scalar for the C ABI: an integer of at most 128 bits (also `bool`,
+    /// `usize`, enums and error sets), a float, a pointer that is not a slice, or a pointer-like
+    /// optional.
+    fn is_c_scalar(&self, ty: TypeId) -> bool {
         match self.key(ty) {
-            TypeKey::Struct { fields, .. } => {
+            TypeKey::Float(_) | TypeKey::Bool | TypeKey::Usize | TypeKey::Isize => true,
+            TypeKey::AnyError | TypeKey::ErrorSet { .. } => true,
+            TypeKey::Pointer { size, .. } => *size != PtrSize::Slice,
+            TypeKey::Optional(c) => self.is_pointer_like_optional_child(*c),
+            TypeKey::Int { bits, .. } => *bits <= 128,
+            TypeKey::Enum { tag, .. } => self.is_c_scalar(*tag),
+            _ => false,
+        }
+    }
+
+    /// The C ABI scalar a type unwraps to: the type itself for a scalar with runtime bits; for a
+    /// *singleton* struct or bare union (exactly one field with runtime bits, recursively, an
+    /// array of one element counting as its element, and the aggregate no larger than that
+    /// scalar), the scalar; `None` otherwise. This is clang's `isSingleElementStruct`.
+    pub fn c_singleton_scalar(&self, ty: TypeId) -> Option<TypeId> {
+        if !self.has_runtime_bits(ty) {
+            return None;
+        }
+        let found = match self.key(ty) {
+            TypeKey::Struct { fields, .. }
+            | TypeKey::Union {
+                fields, tag: None, ..
+            } => {
                 let mut with_bits = fields.iter().filter(|f| self.has_runtime_bits(f.ty));
                 let only = with_bits.next()?;
                 if with_bits.next().is_some() {
                     return None;
                 }
-                if self.abi_align(ty) > self.abi_align(only.ty) {
-                    return None;
+                let mut inner = only.ty;
+                while let TypeKey::Array { len: 1, elem } = *self.key(inner) {
+                    inner = elem;
                 }
-                self.c_singleton_scalar(only.ty)
+                self.c_singleton_scalar(inner)?
             }
-            TypeKey::Union { fields, tag: None, .. } => {
-                if fields.len() != 1 {
-                    return None;
-                }
-                self.c_singleton_scalar(fields[0].ty)
-            }
-            TypeKey::Union { .. } | TypeKey::Array { .. } => None,
-            _ if self.is_by_ref(ty) => None,
-            _ if self.has_runtime_bits(ty) => Some(ty),
-            _ => None,
-        }
+            _ if self.is_c_scalar(ty) => return Some(ty),
+            _ => return None,
+        };
+        (self.abi_size(found) == self.abi_size(ty)).then_some(found)
     }
 
     fn is_c_split(&self, ty: TypeId) -> bool {
         match self.key(ty) {
             TypeKey::Int { bits, .. } => *bits > 64 && *bits <= 128,
             TypeKey::Float(f) => matches!(f, FloatType::F80 | FloatType::F128),
+            TypeKey::Enum { tag, .. } => self.is_c_split(*tag),
             _ => false,
+        }
+    }
+
+    /// The class of the type in the wasm Basic C ABI. Types C does not have (slices, optionals
+    /// that are not pointers, error unions with a payload, tagged unions, integers wider than
+    /// 128 bits) are [`CAbiClass::Indirect`] when they have runtime bits.
+    pub fn c_abi_class(&self, ty: TypeId) -> CAbiClass {
+        if !self.has_runtime_bits(ty) {
+            return CAbiClass::Ignore;
+        }
+        match self.c_singleton_scalar(ty) {
+            Some(s) if self.is_c_split(s) => CAbiClass::Pair,
+            Some(s) => CAbiClass::Direct(self.valtype(s).expect("a C scalar has runtime bits")),
+            None if self.is_by_ref(ty) => CAbiClass::Indirect,
+            // By-value types C does not know (`?void`, `E!void`): their value type.
+            None => CAbiClass::Direct(self.valtype(ty).expect("has runtime bits")),
         }
     }
 
@@ -186,20 +310,13 @@ impl TypePool {
                     ParamLowering::Direct(self.valtype(ty).expect("has bits"))
                 }
             }
-            CallConv::C => {
-                if self.is_c_split(ty) {
-                    return ParamLowering::SplitI64;
-                }
-                if !self.is_by_ref(ty) {
-                    return ParamLowering::Direct(self.valtype(ty).expect("has bits"));
-                }
-                match self.c_singleton_scalar(ty) {
-                    Some(s) if !self.is_c_split(s) => {
-                        ParamLowering::Scalar(self.valtype(s).expect("scalar has bits"))
-                    }
-                    _ => ParamLowering::Indirect,
-                }
-            }
+            CallConv::C => match self.c_abi_class(ty) {
+                CAbiClass::Ignore => ParamLowering::Dropped,
+                CAbiClass::Direct(v) if self.is_by_ref(ty) => ParamLowering::Scalar(v),
+                CAbiClass::Direct(v) => ParamLowering::Direct(v),
+                CAbiClass::Pair => ParamLowering::SplitI64,
+                CAbiClass::Indirect => ParamLowering::Indirect,
+            },
         }
     }
 
@@ -208,22 +325,32 @@ impl TypePool {
         if !self.has_runtime_bits(ty) {
             return ResultLowering::None;
         }
-        if !self.is_by_ref(ty) {
-            return ResultLowering::Direct(self.valtype(ty).expect("has bits"));
-        }
         match cc {
-            CallConv::Auto => ResultLowering::Sret,
-            CallConv::C => match self.c_singleton_scalar(ty) {
-                Some(s) if !self.is_c_split(s) => ResultLowering::Scalar(self.valtype(s).expect("scalar")),
-                _ => ResultLowering::Sret,
+            CallConv::Auto => {
+                if self.is_by_ref(ty) {
+                    ResultLowering::Sret
+                } else {
+                    ResultLowering::Direct(self.valtype(ty).expect("has bits"))
+                }
+            }
+            CallConv::C => match self.c_abi_class(ty) {
+                CAbiClass::Ignore => ResultLowering::None,
+                CAbiClass::Direct(v) if self.is_by_ref(ty) => ResultLowering::Scalar(v),
+                CAbiClass::Direct(v) => ResultLowering::Direct(v),
+                CAbiClass::Pair | CAbiClass::Indirect => ResultLowering::Sret,
             },
         }
     }
 
-    /// Lowers a function type (`TypeKey::Fn`) to its wasm signature. Returns `None` when `fn_ty`
-    /// is not a function type.
+    /// Lowers a function type (`TypeKey::Fn`) to its wasm signature under the function type's
+    /// own calling convention. Returns `None` when `fn_ty` is not a function type.
     pub fn lower_fn_type(&self, fn_ty: TypeId) -> Option<LoweredFn> {
-        let TypeKey::Fn { params, ret, callconv } = self.key(fn_ty) else {
+        let TypeKey::Fn {
+            params,
+            ret,
+            callconv,
+        } = self.key(fn_ty)
+        else {
             return None;
         };
         Some(self.lower_signature(params, *ret, *callconv))
@@ -232,7 +359,12 @@ impl TypePool {
     /// Lowers a signature given as parameter types, result type and convention.
     pub fn lower_signature(&self, params: &[TypeId], ret: TypeId, cc: CallConv) -> LoweredFn {
         let result = self.lower_result(ret, cc);
-        let mut out = LoweredFn { params: Vec::new(), results: Vec::new(), param_map: Vec::new(), result };
+        let mut out = LoweredFn {
+            params: Vec::new(),
+            results: Vec::new(),
+            param_map: Vec::new(),
+            result,
+        };
         match result {
             ResultLowering::None => {}
             ResultLowering::Direct(v) | ResultLowering::Scalar(v) => out.results.push(v),
@@ -243,7 +375,9 @@ impl TypePool {
             match l {
                 ParamLowering::Dropped => {}
                 ParamLowering::Direct(v) | ParamLowering::Scalar(v) => out.params.push(v),
-                ParamLowering::ByRef | ParamLowering::Indirect => out.params.push(self.ptr_valtype()),
+                ParamLowering::ByRef | ParamLowering::Indirect => {
+                    out.params.push(self.ptr_valtype())
+                }
                 ParamLowering::SplitI64 => {
                     out.params.push(ValType::I64);
                     out.params.push(ValType::I64);

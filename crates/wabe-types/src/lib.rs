@@ -51,16 +51,20 @@
 #![deny(missing_docs)]
 
 mod abi;
+mod check;
 mod error;
 mod names;
 mod ty;
 mod value;
 
-pub use abi::{LoweredFn, ParamLowering, ResultLowering, ValType};
+pub use abi::{
+    block_type, is_by_ref, lower_fn_type, valtype, BlockType, CAbiClass, LoweredFn, ParamLowering,
+    ResultLowering, ValType,
+};
 pub use error::TypeError;
 pub use names::{Interner, NameId};
 pub use ty::{
-    write_type, CallConv, ContainerLayout, EnumField, Field, FloatType, Layout, PtrSize,
+    write_type, CallConv, ContainerLayout, EnumField, Field, FloatType, Layout, PtrInfo, PtrSize,
     Signedness, Target, TypeDisplay, TypeId, TypeKey, TypePool,
 };
 pub use value::{

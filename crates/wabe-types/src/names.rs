@@ -42,7 +42,10 @@ impl Interner {
 
     /// The string of an id. Ids come from this interner; an unknown id yields `"?"`.
     pub fn resolve(&self, id: NameId) -> &str {
-        self.set.get_index(id.0 as usize).map(|s| &**s).unwrap_or("?")
+        self.set
+            .get_index(id.0 as usize)
+            .map(|s| &**s)
+            .unwrap_or("?")
     }
 
     /// How many names are interned.

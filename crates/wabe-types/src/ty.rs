@@ -232,6 +232,17 @@ pub enum TypeKey {
     Forward(NameId),
 }
 
+/// What [`TypePool::ptr_info`] tells about a pointer type.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub struct PtrInfo {
+    /// Which kind of pointer.
+    pub size: PtrSize,
+    /// Whether it points to const.
+    pub is_const: bool,
+    /// The pointee (the element type for many-item pointers and slices).
+    pub child: TypeId,
+}
+
 /// Size and alignment of a type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub struct Layout {
@@ -277,7 +288,14 @@ macro_rules! builtin_ids {
 }
 
 const fn int(signed: bool, bits: u16) -> TypeKey {
-    TypeKey::Int { signedness: if signed { Signedness::Signed } else { Signedness::Unsigned }, bits }
+    TypeKey::Int {
+        signedness: if signed {
+            Signedness::Signed
+        } else {
+            Signedness::Unsigned
+        },
+        bits,
+    }
 }
 
 builtin_ids! {
@@ -300,6 +318,10 @@ builtin_ids! {
     ANYERROR = 16 => TypeKey::AnyError;
     U128 = 17 => int(false, 128);
     I128 = 18 => int(true, 128);
+    F16 = 19 => TypeKey::Float(FloatType::F16);
+    F80 = 20 => TypeKey::Float(FloatType::F80);
+    F128 = 21 => TypeKey::Float(FloatType::F128);
+    U0 = 22 => int(false, 0);
 }
 
 fn align_up(v: u64, a: u64) -> Option<u64> {
@@ -346,15 +368,27 @@ impl TypePool {
 
     /// Interns a type, computing its layout. Children must be complete unless reached through a
     /// pointer.
+    ///
+    /// The key is normalized first (the names of an error set are sorted and deduplicated, so
+    /// that `error{B, A}` and `error{A, B, A}` are one type) and checked: field and enum names
+    /// must be distinct, enum values must fit the tag type and be distinct, a tagged union's tag
+    /// must be an enum with one field per union field, an error union's error type must be an
+    /// error set. A malformed key is a [`TypeError::Invalid`], never a panic.
     pub fn intern(&mut self, key: TypeKey) -> Result<TypeId, TypeError> {
+        let key = normalize(key);
         if let Some(&id) = self.map.get(&key) {
             return Ok(id);
         }
+        self.validate(&key)?;
         let (layout, offsets) = self.compute_layout(&key)?;
         let id = TypeId(self.keys.len() as u32);
         let complete = !matches!(key, TypeKey::Forward(_));
         self.keys.push(key.clone());
-        self.infos.push(Info { layout, offsets, complete });
+        self.infos.push(Info {
+            layout,
+            offsets,
+            complete,
+        });
         self.map.insert(key, id);
         Ok(id)
     }
@@ -362,21 +396,44 @@ impl TypePool {
     /// Reserves a nominal type named `name`, to be defined later with [`TypePool::define`];
     /// pointers to it can be interned meanwhile.
     pub fn reserve(&mut self, name: NameId) -> TypeId {
-        self.intern(TypeKey::Forward(name)).expect("forward types always intern")
+        self.intern(TypeKey::Forward(name))
+            .expect("forward types always intern")
     }
 
     /// Defines a reserved type. Its layout is computed now, so every type it holds by value must
     /// already be complete.
+    ///
+    /// Reserving is meant for nominal types (a struct, enum, union or error set carrying its
+    /// name), which is what recursion through pointers needs. An alias of a structural type
+    /// (`type P = *u8`) should be interned directly once its parts are known: if its key already
+    /// has another id, defining the reserved id with it would give one type two ids, so that is
+    /// an error.
     pub fn define(&mut self, id: TypeId, key: TypeKey) -> Result<(), TypeError> {
         let old = self.keys[id.0 as usize].clone();
-        let TypeKey::Forward(_) = old else {
+        let TypeKey::Forward(fwd_name) = old else {
             return Err(TypeError::AlreadyDefined(self.display(id).to_string()));
         };
+        let key = normalize(key);
+        if let Some(&other) = self.map.get(&key) {
+            if other != id {
+                return Err(TypeError::Invalid(format!(
+                    "cannot define `{}` as `{}`: that type already exists; intern an alias \
+                     directly instead of reserving it",
+                    self.names.resolve(fwd_name),
+                    self.display(other)
+                )));
+            }
+        }
+        self.validate(&key)?;
         let (layout, offsets) = self.compute_layout(&key)?;
         self.map.remove(&old);
         self.map.entry(key.clone()).or_insert(id);
         self.keys[id.0 as usize] = key;
-        self.infos[id.0 as usize] = Info { layout, offsets, complete: true };
+        self.infos[id.0 as usize] = Info {
+            layout,
+            offsets,
+            complete: true,
+        };
         Ok(())
     }
 
@@ -387,12 +444,18 @@ impl TypePool {
 
     /// Interns `uN`/`iN`.
     pub fn int(&mut self, signedness: Signedness, bits: u16) -> TypeId {
-        self.intern(TypeKey::Int { signedness, bits }).expect("int types are valid")
+        self.intern(TypeKey::Int { signedness, bits })
+            .expect("int types are valid")
     }
 
     /// Interns a pointer type.
     pub fn pointer(&mut self, size: PtrSize, is_const: bool, child: TypeId) -> TypeId {
-        self.intern(TypeKey::Pointer { size, is_const, child }).expect("pointer types are valid")
+        self.intern(TypeKey::Pointer {
+            size,
+            is_const,
+            child,
+        })
+        .expect("pointer types are valid")
     }
 
     /// Interns `?T`.
@@ -420,10 +483,22 @@ impl TypePool {
         self.abi_size(id) > 0
     }
 
-    /// The byte offset of field `index` (declaration order) of a struct; 0 for union fields.
+    /// The byte offset of field `index` (declaration order) of a struct; for a union, the offset
+    /// of the payload area (every field starts there); 0 for any other type.
+    ///
+    /// # Panics
+    ///
+    /// When `index` is not a field index of the struct.
     pub fn field_offset(&self, id: TypeId, index: usize) -> u64 {
         match self.key(id) {
-            TypeKey::Struct { .. } => self.offsets[self.infos[id.0 as usize].offsets as usize + index],
+            TypeKey::Struct { fields, .. } => {
+                assert!(
+                    index < fields.len(),
+                    "field index {index} out of range for `{}`",
+                    self.display(id)
+                );
+                self.offsets[self.infos[id.0 as usize].offsets as usize + index]
+            }
             TypeKey::Union { .. } => self.union_payload_offset(id),
             _ => 0,
         }
@@ -445,7 +520,8 @@ impl TypePool {
         }
     }
 
-    /// For `?T` stored in memory (not pointer-like): the offset of the has-value byte.
+    /// For `?T` stored in memory (not pointer-like): the offset of the has-value byte (1 = has a
+    /// value, 0 = null), just after the payload. The payload itself is at offset 0.
     pub fn optional_flag_offset(&self, id: TypeId) -> u64 {
         match self.key(id) {
             TypeKey::Optional(child) => self.abi_size(*child),
@@ -455,10 +531,17 @@ impl TypePool {
 
     /// Whether `?T` of this child type is represented as a nullable pointer.
     pub fn is_pointer_like_optional_child(&self, child: TypeId) -> bool {
-        matches!(self.key(child), TypeKey::Pointer { size: PtrSize::One | PtrSize::Many | PtrSize::C, .. })
+        matches!(
+            self.key(child),
+            TypeKey::Pointer {
+                size: PtrSize::One | PtrSize::Many | PtrSize::C,
+                ..
+            }
+        )
     }
 
-    /// For `E!T`: `(error offset, payload offset)`.
+    /// For `E!T`: `(error offset, payload offset)`. When the payload has no runtime bits the
+    /// error union is just the error value, `(0, 0)`.
     pub fn error_union_offsets(&self, id: TypeId) -> (u64, u64) {
         let TypeKey::ErrorUnion { error, payload } = *self.key(id) else {
             return (0, 0);
@@ -479,7 +562,9 @@ impl TypePool {
     /// error set (u16); `None` otherwise.
     pub fn int_info(&self, id: TypeId) -> Option<(bool, u32)> {
         match *self.key(id) {
-            TypeKey::Int { signedness, bits } => Some((signedness == Signedness::Signed, bits as u32)),
+            TypeKey::Int { signedness, bits } => {
+                Some((signedness == Signedness::Signed, bits as u32))
+            }
             TypeKey::Usize => Some((false, self.target.ptr_size() as u32 * 8)),
             TypeKey::Isize => Some((true, self.target.ptr_size() as u32 * 8)),
             TypeKey::Bool => Some((false, 1)),
@@ -498,6 +583,264 @@ impl TypePool {
     /// The error names in value order (value = position + 1).
     pub fn error_names(&self) -> impl Iterator<Item = NameId> + '_ {
         self.errors.iter().copied()
+    }
+
+    /// Whether this type is an optional represented as a nullable pointer (`?*T`, `?[*]T`,
+    /// `?[*c]T`, `?*const fn (..) R`): the optional is the pointer itself and 0 is null.
+    pub fn is_pointer_like_optional(&self, id: TypeId) -> bool {
+        match self.key(id) {
+            TypeKey::Optional(child) => self.is_pointer_like_optional_child(*child),
+            _ => false,
+        }
+    }
+
+    /// The kind, constness and pointee of a pointer type (slices included); `None` for any other
+    /// type.
+    pub fn ptr_info(&self, id: TypeId) -> Option<PtrInfo> {
+        match *self.key(id) {
+            TypeKey::Pointer {
+                size,
+                is_const,
+                child,
+            } => Some(PtrInfo {
+                size,
+                is_const,
+                child,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The type a pointer points to (the element type of many-item pointers and slices), the
+    /// payload of an optional, or the element type of an array; `None` for any other type.
+    pub fn child_type(&self, id: TypeId) -> Option<TypeId> {
+        match *self.key(id) {
+            TypeKey::Pointer { child, .. } | TypeKey::Optional(child) => Some(child),
+            TypeKey::Array { elem, .. } => Some(elem),
+            _ => None,
+        }
+    }
+
+    /// The length `N` of an array type `[N]T`.
+    pub fn array_len(&self, id: TypeId) -> Option<u64> {
+        match *self.key(id) {
+            TypeKey::Array { len, .. } => Some(len),
+            _ => None,
+        }
+    }
+
+    /// The `(error set, payload)` types of an error union `E!T`.
+    pub fn error_union_types(&self, id: TypeId) -> Option<(TypeId, TypeId)> {
+        match *self.key(id) {
+            TypeKey::ErrorUnion { error, payload } => Some((error, payload)),
+            _ => None,
+        }
+    }
+
+    /// The parameters, result and calling convention of a function type.
+    pub fn fn_info(&self, id: TypeId) -> Option<(&[TypeId], TypeId, CallConv)> {
+        match self.key(id) {
+            TypeKey::Fn {
+                params,
+                ret,
+                callconv,
+            } => Some((params, *ret, *callconv)),
+            _ => None,
+        }
+    }
+
+    /// The fields of a struct, in declaration order; empty for any other type.
+    pub fn struct_fields(&self, id: TypeId) -> &[Field] {
+        match self.key(id) {
+            TypeKey::Struct { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    /// The fields of a union, in declaration order; empty for any other type.
+    pub fn union_fields(&self, id: TypeId) -> &[Field] {
+        match self.key(id) {
+            TypeKey::Union { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    /// The type of field `index` (declaration order) of a struct or union.
+    pub fn field_type(&self, id: TypeId, index: usize) -> Option<TypeId> {
+        match self.key(id) {
+            TypeKey::Struct { fields, .. } | TypeKey::Union { fields, .. } => {
+                fields.get(index).map(|f| f.ty)
+            }
+            _ => None,
+        }
+    }
+
+    /// The declaration-order index of the field named `name` of a struct or union.
+    pub fn field_index(&self, id: TypeId, name: NameId) -> Option<usize> {
+        match self.key(id) {
+            TypeKey::Struct { fields, .. } | TypeKey::Union { fields, .. } => {
+                fields.iter().position(|f| f.name == name)
+            }
+            _ => None,
+        }
+    }
+
+    /// The field indices of a struct in memory order (ascending offset). For an `extern struct`
+    /// this is declaration order; for an auto struct, descending alignment with ties in
+    /// declaration order (IR.md 3.1).
+    pub fn struct_field_order(&self, id: TypeId) -> Vec<usize> {
+        let fields = self.struct_fields(id);
+        let mut order: Vec<usize> = (0..fields.len()).collect();
+        if let TypeKey::Struct {
+            layout: ContainerLayout::Auto,
+            ..
+        } = self.key(id)
+        {
+            order.sort_by_key(|&i| std::cmp::Reverse(self.abi_align(fields[i].ty)));
+        }
+        order
+    }
+
+    /// The values of an enum, in declaration order; empty for any other type.
+    pub fn enum_fields(&self, id: TypeId) -> &[EnumField] {
+        match self.key(id) {
+            TypeKey::Enum { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    /// The tag value of the enum field named `name`.
+    pub fn enum_field_value(&self, id: TypeId, name: NameId) -> Option<&Int> {
+        self.enum_fields(id)
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| &f.value)
+    }
+
+    /// The integer tag type of an enum.
+    pub fn enum_tag_type(&self, id: TypeId) -> Option<TypeId> {
+        match *self.key(id) {
+            TypeKey::Enum { tag, .. } => Some(tag),
+            _ => None,
+        }
+    }
+
+    /// The tag enum of a tagged union (`None` for a bare union or any other type).
+    pub fn union_tag_type(&self, id: TypeId) -> Option<TypeId> {
+        match *self.key(id) {
+            TypeKey::Union { tag, .. } => tag,
+            _ => None,
+        }
+    }
+
+    /// The tag value that selects field `index` of a tagged union: the value of the tag enum's
+    /// field with the same name.
+    pub fn union_field_tag(&self, id: TypeId, index: usize) -> Option<&Int> {
+        let tag = self.union_tag_type(id)?;
+        let name = self.union_fields(id).get(index)?.name;
+        self.enum_field_value(tag, name)
+    }
+
+    /// Interns the tag enum of `union(enum)` with these field names (IR.md 3): the fields are
+    /// numbered 0, 1, 2, ... and the tag type is the smallest unsigned integer holding the
+    /// largest number (`u0` for one field, `u1` for two).
+    pub fn auto_tag_enum(&mut self, names: &[NameId]) -> Result<TypeId, TypeError> {
+        let n = names.len() as u64;
+        let bits = if n <= 1 {
+            0
+        } else {
+            64 - (n - 1).leading_zeros()
+        } as u16;
+        let tag = self.int(Signedness::Unsigned, bits);
+        let fields = names
+            .iter()
+            .enumerate()
+            .map(|(i, &name)| EnumField {
+                name,
+                value: Int::from_i128(i as i128),
+            })
+            .collect();
+        self.intern(TypeKey::Enum {
+            name: None,
+            tag,
+            fields,
+        })
+    }
+
+    /// Checks the rules of [`TypePool::intern`] that the layout computation does not.
+    fn validate(&self, key: &TypeKey) -> Result<(), TypeError> {
+        let dup_names = |what: &str, names: &mut dyn Iterator<Item = NameId>| {
+            let mut seen = std::collections::HashSet::new();
+            for n in names {
+                if !seen.insert(n) {
+                    return Err(TypeError::Invalid(format!(
+                        "duplicate {what} `{}`",
+                        self.names.resolve(n)
+                    )));
+                }
+            }
+            Ok(())
+        };
+        match key {
+            TypeKey::Struct { fields, .. } => {
+                dup_names("field", &mut fields.iter().map(|f| f.name))?;
+            }
+            TypeKey::Union { fields, tag, .. } => {
+                dup_names("field", &mut fields.iter().map(|f| f.name))?;
+                if let Some(tag) = *tag {
+                    let TypeKey::Enum {
+                        fields: tag_fields, ..
+                    } = self.key(tag)
+                    else {
+                        return Err(TypeError::Invalid(format!(
+                            "the tag of a tagged union must be an enum, not `{}`",
+                            self.display(tag)
+                        )));
+                    };
+                    let names_tag = |n: NameId| tag_fields.iter().any(|t| t.name == n);
+                    if let Some(f) = fields.iter().find(|f| !names_tag(f.name)) {
+                        return Err(TypeError::Invalid(format!(
+                            "union field `{}` has no value in the tag enum `{}`",
+                            self.names.resolve(f.name),
+                            self.display(tag)
+                        )));
+                    }
+                    if tag_fields.len() != fields.len() {
+                        return Err(TypeError::Invalid(format!(
+                            "the tag enum `{}` has {} values for {} union fields",
+                            self.display(tag),
+                            tag_fields.len(),
+                            fields.len()
+                        )));
+                    }
+                }
+            }
+            TypeKey::Enum { fields, tag, .. } => {
+                dup_names("enum field", &mut fields.iter().map(|f| f.name))?;
+                if let Some((signed, bits)) = self.int_info(*tag) {
+                    let mut seen = std::collections::HashSet::new();
+                    for f in fields.iter() {
+                        if !f.value.fits(signed, bits) {
+                            return Err(TypeError::Invalid(format!(
+                                "enum value `{}` = {} does not fit the tag type `{}`",
+                                self.names.resolve(f.name),
+                                f.value,
+                                self.display(*tag)
+                            )));
+                        }
+                        if !seen.insert(&f.value) {
+                            return Err(TypeError::Invalid(format!(
+                                "enum value `{}` = {} is used twice",
+                                self.names.resolve(f.name),
+                                f.value
+                            )));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn check_complete(&self, id: TypeId) -> Result<(), TypeError> {
@@ -523,7 +866,10 @@ impl TypePool {
                 FloatType::F64 => l(8, 8),
                 FloatType::F80 | FloatType::F128 => l(16, 16),
             },
-            TypeKey::Pointer { size: PtrSize::Slice, .. } => l(2 * ptr, ptr),
+            TypeKey::Pointer {
+                size: PtrSize::Slice,
+                ..
+            } => l(2 * ptr, ptr),
             TypeKey::Pointer { .. } => l(ptr, ptr),
             TypeKey::Array { len, elem } => {
                 self.check_complete(*elem)?;
@@ -554,8 +900,13 @@ impl TypePool {
             TypeKey::ErrorUnion { error, payload } => {
                 self.check_complete(*error)?;
                 self.check_complete(*payload)?;
-                if !matches!(self.key(*error), TypeKey::AnyError | TypeKey::ErrorSet { .. }) {
-                    return Err(TypeError::Invalid("the error type of an error union must be an error set".into()));
+                if !matches!(
+                    self.key(*error),
+                    TypeKey::AnyError | TypeKey::ErrorSet { .. }
+                ) {
+                    return Err(TypeError::Invalid(
+                        "the error type of an error union must be an error set".into(),
+                    ));
                 }
                 let e = self.layout(*error);
                 let p = self.layout(*payload);
@@ -586,11 +937,21 @@ impl TypePool {
                     off = off.checked_add(f.size).ok_or_else(too_big)?;
                     align = align.max(f.align);
                 }
-                return Ok((l(align_up(off, align).ok_or_else(too_big)?, align), start as u32));
+                return Ok((
+                    l(align_up(off, align).ok_or_else(too_big)?, align),
+                    start as u32,
+                ));
             }
             TypeKey::Enum { tag, .. } => {
-                if self.int_info(*tag).is_none() || !matches!(self.key(*tag), TypeKey::Int { .. } | TypeKey::Usize | TypeKey::Isize) {
-                    return Err(TypeError::Invalid("the tag type of an enum must be an integer type".into()));
+                if self.int_info(*tag).is_none()
+                    || !matches!(
+                        self.key(*tag),
+                        TypeKey::Int { .. } | TypeKey::Usize | TypeKey::Isize
+                    )
+                {
+                    return Err(TypeError::Invalid(
+                        "the tag type of an enum must be an integer type".into(),
+                    ));
                 }
                 self.layout(*tag)
             }
@@ -616,7 +977,12 @@ impl TypePool {
                             let p = align_up(tl.size, align).ok_or_else(too_big)?;
                             (p, 0, align_up(p + payload_size, a).ok_or_else(too_big)?, a)
                         } else {
-                            (0, payload_size, align_up(payload_size + tl.size, a).ok_or_else(too_big)?, a)
+                            (
+                                0,
+                                payload_size,
+                                align_up(payload_size + tl.size, a).ok_or_else(too_big)?,
+                                a,
+                            )
                         }
                     }
                 };
@@ -634,6 +1000,22 @@ impl TypePool {
     }
 }
 
+/// Puts a key in canonical form: error-set names sorted and without duplicates.
+fn normalize(key: TypeKey) -> TypeKey {
+    match key {
+        TypeKey::ErrorSet { name, names } => {
+            let mut names = names.into_vec();
+            names.sort_unstable();
+            names.dedup();
+            TypeKey::ErrorSet {
+                name,
+                names: names.into(),
+            }
+        }
+        other => other,
+    }
+}
+
 fn int_layout(bits: u64) -> Layout {
     match bits {
         0 => Layout { size: 0, align: 1 },
@@ -641,7 +1023,10 @@ fn int_layout(bits: u64) -> Layout {
         9..=16 => Layout { size: 2, align: 2 },
         17..=32 => Layout { size: 4, align: 4 },
         33..=64 => Layout { size: 8, align: 8 },
-        _ => Layout { size: bits.div_ceil(128) * 16, align: 16 },
+        _ => Layout {
+            size: bits.div_ceil(128) * 16,
+            align: 16,
+        },
     }
 }
 
@@ -666,19 +1051,37 @@ pub fn write_type(pool: &TypePool, id: TypeId, f: &mut dyn fmt::Write, named: bo
         TypeKey::NoReturn => write!(f, "noreturn"),
         TypeKey::Bool => write!(f, "bool"),
         TypeKey::Int { signedness, bits } => {
-            write!(f, "{}{}", if *signedness == Signedness::Signed { 'i' } else { 'u' }, bits)
+            write!(
+                f,
+                "{}{}",
+                if *signedness == Signedness::Signed {
+                    'i'
+                } else {
+                    'u'
+                },
+                bits
+            )
         }
         TypeKey::Usize => write!(f, "usize"),
         TypeKey::Isize => write!(f, "isize"),
         TypeKey::Float(t) => write!(f, "f{}", t.bits()),
-        TypeKey::Pointer { size, is_const, child } => {
+        TypeKey::Pointer {
+            size,
+            is_const,
+            child,
+        } => {
             let p = match size {
                 PtrSize::One => "*",
                 PtrSize::Many => "[*]",
                 PtrSize::Slice => "[]",
                 PtrSize::C => "[*c]",
             };
-            write!(f, "{p}{}{}", if *is_const { "const " } else { "" }, d(*child))
+            write!(
+                f,
+                "{p}{}{}",
+                if *is_const { "const " } else { "" },
+                d(*child)
+            )
         }
         TypeKey::Array { len, elem } => write!(f, "[{len}]{}", d(*elem)),
         TypeKey::Optional(c) => write!(f, "?{}", d(*c)),
@@ -705,25 +1108,47 @@ pub fn write_type(pool: &TypePool, id: TypeId, f: &mut dyn fmt::Write, named: bo
             }
             write!(f, "struct {{")?;
             for (i, fl) in fields.iter().enumerate() {
-                write!(f, "{} {}: {}", if i > 0 { "," } else { "" }, names.resolve(fl.name), d(fl.ty))?;
+                write!(
+                    f,
+                    "{} {}: {}",
+                    if i > 0 { "," } else { "" },
+                    names.resolve(fl.name),
+                    d(fl.ty)
+                )?;
             }
             write!(f, " }}")
         }
         TypeKey::Enum { tag, fields, .. } => {
             write!(f, "enum({}) {{", d(*tag))?;
             for (i, fl) in fields.iter().enumerate() {
-                write!(f, "{} {} = {}", if i > 0 { "," } else { "" }, names.resolve(fl.name), fl.value)?;
+                write!(
+                    f,
+                    "{} {} = {}",
+                    if i > 0 { "," } else { "" },
+                    names.resolve(fl.name),
+                    fl.value
+                )?;
             }
             write!(f, " }}")
         }
         TypeKey::Union { tag, fields, .. } => {
             write!(f, "union{} {{", if tag.is_some() { "(enum)" } else { "" })?;
             for (i, fl) in fields.iter().enumerate() {
-                write!(f, "{} {}: {}", if i > 0 { "," } else { "" }, names.resolve(fl.name), d(fl.ty))?;
+                write!(
+                    f,
+                    "{} {}: {}",
+                    if i > 0 { "," } else { "" },
+                    names.resolve(fl.name),
+                    d(fl.ty)
+                )?;
             }
             write!(f, " }}")
         }
-        TypeKey::Fn { params, ret, callconv } => {
+        TypeKey::Fn {
+            params,
+            ret,
+            callconv,
+        } => {
             write!(f, "fn (")?;
             for (i, p) in params.iter().enumerate() {
                 write!(f, "{}{}", if i > 0 { ", " } else { "" }, d(*p))?;

@@ -36,7 +36,10 @@ impl Int {
         if v <= i128::MAX as u128 {
             Int::Small(v as i128)
         } else {
-            Int::Big { neg: false, mag: vec![v as u64, (v >> 64) as u64].into() }
+            Int::Big {
+                neg: false,
+                mag: vec![v as u64, (v >> 64) as u64].into(),
+            }
         }
     }
 
@@ -58,7 +61,10 @@ impl Int {
                 return Int::Small((m as i128).wrapping_neg());
             }
         }
-        Int::Big { neg: neg && len > 0, mag: mag.into() }
+        Int::Big {
+            neg: neg && len > 0,
+            mag: mag.into(),
+        }
     }
 
     /// Sign and magnitude limbs.
@@ -328,7 +334,8 @@ pub enum Value {
     Null,
     /// A string literal: an `[N]u8`, or the bytes a `[]const u8` / `*const [N]u8` points to.
     Bytes(Box<[u8]>),
-    /// `.{ a, b, c }`: array elements or struct fields in declaration order.
+    /// `.{ a, b, c }`: array elements or struct fields in declaration order (`.{}` is also the
+    /// value of `void`).
     Aggregate(Box<[Value]>),
     /// `.{ .x = 1, .y = 2 }`: struct fields by name, or one union field.
     Fields(Box<[(NameId, Value)]>),
@@ -365,7 +372,11 @@ pub fn float_bits_to_f64(ty: crate::FloatType, bits: u128) -> f64 {
             let mant = bits as u64;
             let s = if sign == 1 { -1.0 } else { 1.0 };
             if exp == 0x7fff {
-                return if mant << 1 == 0 { s * f64::INFINITY } else { f64::NAN };
+                return if mant << 1 == 0 {
+                    s * f64::INFINITY
+                } else {
+                    f64::NAN
+                };
             }
             if mant == 0 {
                 return s * 0.0;
@@ -378,14 +389,19 @@ pub fn float_bits_to_f64(ty: crate::FloatType, bits: u128) -> f64 {
             let mant = bits & ((1u128 << 112) - 1);
             let s = if sign == 1 { -1.0 } else { 1.0 };
             if exp == 0x7fff {
-                return if mant == 0 { s * f64::INFINITY } else { f64::NAN };
+                return if mant == 0 {
+                    s * f64::INFINITY
+                } else {
+                    f64::NAN
+                };
             }
             if exp == 0 && mant == 0 {
                 return s * 0.0;
             }
-            let m = (mant >> 60) as f64 / (1u64 << 52) as f64;
-            let (lead, e) = if exp == 0 { (0.0, -16382) } else { (1.0, exp - 16383) };
-            s * scale(lead + m, e)
+            // `u128 as f64` rounds to nearest, so only results in f64's subnormal range round
+            // twice.
+            let (m, e) = if exp == 0 { (mant, -16382) } else { (mant | (1u128 << 112), exp - 16383) };
+            s * scale(m as f64, e - 112)
         }
     }
 }
@@ -433,7 +449,11 @@ pub fn f64_to_f16_bits(v: f64) -> u16 {
     }
     // For normals `r` includes the implicit bit at position 10; adding the biased exponent
     // minus one carries correctly into the exponent field on rounding overflow.
-    let out = if e >= 1 { ((e as u64 - 1) << 10) + r } else { r };
+    let out = if e >= 1 {
+        ((e as u64 - 1) << 10) + r
+    } else {
+        r
+    };
     if out >= 0x7c00 {
         return sign | 0x7c00;
     }
@@ -524,8 +544,14 @@ mod tests {
         assert_eq!(v, Int::from_u128(u128::MAX));
         assert_eq!(v.to_string(), "340282366920938463463374607431768211455");
         let big = Int::parse_digits("1_0000_0000_0000_0000_0000_0000_0000_0000_0000", 16).unwrap();
-        assert_eq!(big.to_string(), "22300745198530623141535718272648361505980416");
-        assert_eq!(big.neg().to_string(), "-22300745198530623141535718272648361505980416");
+        assert_eq!(
+            big.to_string(),
+            "22300745198530623141535718272648361505980416"
+        );
+        assert_eq!(
+            big.neg().to_string(),
+            "-22300745198530623141535718272648361505980416"
+        );
     }
 
     #[test]
@@ -554,10 +580,19 @@ mod tests {
     fn wide_floats() {
         use crate::FloatType;
         for v in [1.0, -2.5, 1e-310, 123456.789, 0.0] {
-            assert_eq!(float_bits_to_f64(FloatType::F80, float_bits_from_f64(FloatType::F80, v)), v);
-            assert_eq!(float_bits_to_f64(FloatType::F128, float_bits_from_f64(FloatType::F128, v)), v);
+            assert_eq!(
+                float_bits_to_f64(FloatType::F80, float_bits_from_f64(FloatType::F80, v)),
+                v
+            );
+            assert_eq!(
+                float_bits_to_f64(FloatType::F128, float_bits_from_f64(FloatType::F128, v)),
+                v
+            );
         }
         assert_eq!(float_bits_from_f64(FloatType::F128, 1.0), 0x3fff << 112);
-        assert_eq!(float_bits_from_f64(FloatType::F80, 1.0), (0x3fffu128 << 64) | (1u128 << 63));
+        assert_eq!(
+            float_bits_from_f64(FloatType::F80, 1.0),
+            (0x3fffu128 << 64) | (1u128 << 63)
+        );
     }
 }

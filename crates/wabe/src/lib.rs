@@ -1,1 +1,183 @@
-//! wabe driver: to be written.
+//! # wabe
+//!
+//! The driver of the wabe WebAssembly backend: a [`Compilation`] takes a verified
+//! [`wabe_air::Module`], lowers each function with `wabe-funcgen` (and, as they come, each
+//! constant with `wabe-declgen`), hands the results to the `wabe-link` linker, and flushes a
+//! module. It also holds the embedded runtime used by `wabe run` and the tests ([`run`]), and
+//! the rendering of errors with their source location ([`diag`]).
+//!
+//! # Example
+//!
+//! ```
+//! let src = "export fn fib(%n: u32) u32 {\n  %c = cmp_lt %n, 2:u32\n  cond_br %c {\n    ret %n\n  } else {\n    %a = sub %n, 1:u32\n    %b = sub %n, 2:u32\n    %x = call @fib(%a)\n    %y = call @fib(%b)\n    %s = add %x, %y\n    ret %s\n  }\n}\n";
+//! let out = wabe::compile_str(src, &wabe::Options::default()).unwrap();
+//! let results = wabe::run::invoke(&out.module, &out.wasm, "fib", &["10".to_string()]).unwrap();
+//! assert_eq!(results.values, vec!["55".to_string()]);
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod diag;
+pub mod run;
+
+use wabe_air::{DeclIndex, DeclKind, Module};
+use wabe_link::{LinkOptions, Linker};
+use wabe_mir::{SymbolIndex, ValType};
+
+pub use wabe_funcgen::Options as CodegenOptions;
+
+/// Everything that configures a compilation.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Linker options (memory layout, exports, ...).
+    pub link: LinkOptions,
+    /// Code generation options (target features).
+    pub codegen: CodegenOptions,
+}
+
+/// Why a compilation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The text did not parse.
+    #[error("{0}")]
+    Parse(wabe_air::Error),
+    /// The module is ill-typed or malformed.
+    #[error("{0}")]
+    Verify(wabe_air::Error),
+    /// A function could not be lowered.
+    #[error("{0}")]
+    Codegen(#[from] wabe_funcgen::Error),
+    /// Linking failed.
+    #[error("error: {0}")]
+    Link(#[from] wabe_link::LinkError),
+}
+
+/// A compiled program: the verified module it came from and the wasm bytes.
+#[derive(Debug)]
+pub struct Output {
+    /// The verified module (its types tell how to call exports).
+    pub module: Module,
+    /// The wasm module.
+    pub wasm: Vec<u8>,
+}
+
+/// Parses, verifies and compiles IR text to a wasm executable.
+pub fn compile_str(src: &str, options: &Options) -> Result<Output, Error> {
+    let mut module = wabe_air::parse(src).map_err(Error::Parse)?;
+    wabe_air::verify(&mut module).map_err(Error::Verify)?;
+    let wasm = Compilation::new(&module, options)?.flush()?;
+    Ok(Output { module, wasm })
+}
+
+/// One compilation: a verified module fed through code generation into the linker.
+pub struct Compilation<'m> {
+    module: &'m Module,
+    linker: Linker,
+    symbols: Vec<Option<SymbolIndex>>,
+    options: Options,
+}
+
+struct Ctx<'a> {
+    linker: &'a mut Linker,
+    symbols: &'a [Option<SymbolIndex>],
+}
+
+impl wabe_funcgen::Context for Ctx<'_> {
+    fn decl_symbol(&mut self, decl: DeclIndex) -> SymbolIndex {
+        self.symbols[decl.0 as usize].unwrap_or(SymbolIndex(u32::MAX))
+    }
+
+    fn stack_pointer(&mut self) -> SymbolIndex {
+        self.linker.stack_pointer()
+    }
+
+    fn func_type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
+        self.linker.func_type_index(params, results)
+    }
+}
+
+impl<'m> Compilation<'m> {
+    /// Declares every declaration of a verified module to a new linker and generates code for
+    /// every function.
+    pub fn new(module: &'m Module, options: &Options) -> Result<Self, Error> {
+        let mut link_options = options.link.clone();
+        link_options.memory64 = module.target == wabe_types::Target::Wasm64;
+        let mut c = Compilation {
+            module,
+            linker: Linker::new(link_options),
+            symbols: vec![None; module.decls.len()],
+            options: options.clone(),
+        };
+        c.declare_all()?;
+        for i in 0..module.decls.len() {
+            c.update_decl(DeclIndex(i as u32))?;
+        }
+        Ok(c)
+    }
+
+    fn declare_all(&mut self) -> Result<(), Error> {
+        let m = self.module;
+        for (i, d) in m.decls.iter().enumerate() {
+            let name = m.name_str(d.name);
+            let sym = match &d.kind {
+                DeclKind::Fn(f) => {
+                    let sig = m.types.lower_fn_type(f.ty).expect("verified fn type");
+                    let s = self.linker.declare_function(name, &sig.params, &sig.results)?;
+                    if d.exported {
+                        self.linker.export_function(s, name)?;
+                    }
+                    Some(s)
+                }
+                DeclKind::Extern(e) => {
+                    let sig = m.types.lower_fn_type(e.ty).expect("verified fn type");
+                    Some(self.linker.declare_import(&e.module, name, &sig.params, &sig.results)?)
+                }
+                DeclKind::Const(_) | DeclKind::Var(_) => None,
+            };
+            self.symbols[i] = sym;
+        }
+        Ok(())
+    }
+
+    /// Generates the code (or data) of one declaration and gives it to the linker.
+    pub fn update_decl(&mut self, decl: DeclIndex) -> Result<(), Error> {
+        let m = self.module;
+        let d = m.decl(decl);
+        match &d.kind {
+            DeclKind::Fn(_) => {
+                let mut ctx = Ctx { linker: &mut self.linker, symbols: &self.symbols };
+                let mir = wabe_funcgen::generate(m, decl, &mut ctx, &self.options.codegen)?;
+                let sym = self.symbols[decl.0 as usize].expect("declared");
+                self.linker.set_function_body(sym, mir)?;
+                Ok(())
+            }
+            DeclKind::Extern(_) => Ok(()),
+            DeclKind::Const(_) | DeclKind::Var(_) => Err(Error::Codegen(wabe_funcgen::Error {
+                function: m.name_str(d.name).to_string(),
+                span: d.span,
+                message: "unsupported: `const`/`var` declarations (data comes with the declgen and linker work)".into(),
+            })),
+        }
+    }
+
+    /// The MIR of every function, printed (for snapshots and `--emit mir`).
+    pub fn print_mir(module: &Module, options: &Options) -> Result<String, Error> {
+        let mut out = String::new();
+        let mut linker = Linker::new(options.link.clone());
+        let symbols: Vec<Option<SymbolIndex>> =
+            (0..module.decls.len()).map(|i| Some(SymbolIndex(i as u32))).collect();
+        for (i, d) in module.decls.iter().enumerate() {
+            if let DeclKind::Fn(_) = d.kind {
+                let mut ctx = Ctx { linker: &mut linker, symbols: &symbols };
+                let mir = wabe_funcgen::generate(module, DeclIndex(i as u32), &mut ctx, &options.codegen)?;
+                out.push_str(&format!("fn {}:\n{}\n", module.name_str(d.name), mir.display()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lays out and writes the module.
+    pub fn flush(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self.linker.flush()?)
+    }
+}

@@ -1,0 +1,739 @@
+//! The function generator: walks AIR bodies and emits MIR.
+
+use crate::{Context, Error, Options};
+use wabe_air::{Air, DeclIndex, DeclKind, Liveness, Module, Ref, Span, Tag};
+use wabe_mir::{MirData, MirFunction, MirTag, SymbolIndex, ValType};
+use wabe_types::{FloatType, LoweredFn, ParamLowering, ResultLowering, TypeId, TypeKey, TypePool, Value};
+
+/// Where an AIR value lives.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WValue {
+    /// No runtime value (zero-bit types, terminators).
+    None,
+    /// A wasm local.
+    Local(u32),
+    /// An `i32` immediate.
+    I32(u32),
+    /// An `i64` immediate.
+    I64(u64),
+    /// An `f32` immediate (bits).
+    F32(u32),
+    /// An `f64` immediate (bits).
+    F64(u64),
+    /// The address `frame pointer + offset`.
+    Frame(u32),
+    /// The table index of a function (a function pointer).
+    Table(SymbolIndex),
+}
+
+/// Integer representation: signedness, bit width and wasm container.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IntRepr {
+    pub signed: bool,
+    pub bits: u32,
+    pub vt: ValType,
+}
+
+impl IntRepr {
+    pub fn container_bits(self) -> u32 {
+        if self.vt == ValType::I64 {
+            64
+        } else {
+            32
+        }
+    }
+    pub fn is64(self) -> bool {
+        self.vt == ValType::I64
+    }
+}
+
+pub(crate) struct FuncGen<'a> {
+    pub m: &'a Module,
+    pub air: &'a Air,
+    pub pool: &'a TypePool,
+    pub live: Liveness,
+    pub ctx: &'a mut dyn Context,
+    pub opts: &'a Options,
+    pub name: &'a str,
+    pub mir: MirFunction,
+    pub values: Vec<WValue>,
+    /// For block and loop instructions: the wasm nesting depth of their label.
+    pub labels: Vec<u32>,
+    pub depth: u32,
+    pub params: Vec<ValType>,
+    pub free: [Vec<u32>; 4],
+    pub frame_size: u64,
+    pub frame_align: u64,
+    pub fp: Option<u32>,
+    pub orig_sp: Option<u32>,
+    pub epilogues: Vec<u32>,
+    pub span: Span,
+    pub ret_ty: TypeId,
+    pub lowered: LoweredFn,
+}
+
+fn vt_slot(vt: ValType) -> usize {
+    match vt {
+        ValType::I32 => 0,
+        ValType::I64 => 1,
+        ValType::F32 => 2,
+        ValType::F64 => 3,
+    }
+}
+
+/// Lowers the function declared at `decl` of a verified module to MIR.
+pub fn generate(
+    module: &Module,
+    decl: DeclIndex,
+    ctx: &mut dyn Context,
+    opts: &Options,
+) -> Result<MirFunction, Error> {
+    let d = module.decl(decl);
+    let name = module.name_str(d.name);
+    let DeclKind::Fn(f) = &d.kind else {
+        return Err(Error {
+            function: name.to_string(),
+            span: d.span,
+            message: "not a function with a body".into(),
+        });
+    };
+    let pool = &module.types;
+    let Some(lowered) = pool.lower_fn_type(f.ty) else {
+        return Err(Error { function: name.into(), span: d.span, message: "not a function type".into() });
+    };
+    let ret_ty = match pool.key(f.ty) {
+        TypeKey::Fn { ret, .. } => *ret,
+        _ => TypeId::VOID,
+    };
+    let n = f.air.len();
+    let mut g = FuncGen {
+        m: module,
+        air: &f.air,
+        pool,
+        live: Liveness::compute(&f.air),
+        ctx,
+        opts,
+        name,
+        mir: MirFunction::default(),
+        values: vec![WValue::None; n],
+        labels: vec![0; n],
+        depth: 0,
+        params: lowered.params.clone(),
+        free: Default::default(),
+        frame_size: 0,
+        frame_align: 16,
+        fp: None,
+        orig_sp: None,
+        epilogues: Vec::new(),
+        span: d.span,
+        ret_ty,
+        lowered,
+    };
+    g.check_signature()?;
+    let main = f.air.main();
+    g.gen_body(main)?;
+    if let Some(&last) = main.last() {
+        if !matches!(f.air.tags[last as usize], Tag::Ret | Tag::Unreach | Tag::Trap | Tag::RetLoad) {
+            g.op(MirTag::Unreachable);
+        }
+    }
+    Ok(g.finish())
+}
+
+impl<'a> FuncGen<'a> {
+    pub fn err(&self, message: impl Into<String>) -> Error {
+        Error { function: self.name.to_string(), span: self.span, message: message.into() }
+    }
+
+    pub fn unsupported(&self, what: impl std::fmt::Display) -> Error {
+        self.err(format!("unsupported: {what}"))
+    }
+
+    pub fn ty_name(&self, ty: TypeId) -> String {
+        self.pool.display(ty).to_string()
+    }
+
+    fn check_signature(&self) -> Result<(), Error> {
+        for p in &self.lowered.param_map {
+            match p {
+                ParamLowering::Dropped | ParamLowering::Direct(_) => {}
+                other => {
+                    return Err(self.unsupported(format!(
+                        "parameter passing {other:?} (aggregates and by-reference parameters come with the aggregates work)"
+                    )))
+                }
+            }
+        }
+        match self.lowered.result {
+            ResultLowering::None | ResultLowering::Direct(_) => Ok(()),
+            _ => Err(self.unsupported(format!(
+                "returning `{}` through memory (by-reference results come with the aggregates work)",
+                self.ty_name(self.ret_ty)
+            ))),
+        }
+    }
+
+    // ---- MIR emission helpers -------------------------------------------------------------
+
+    pub fn op(&mut self, tag: MirTag) {
+        self.mir.push(tag, MirData::default());
+    }
+
+    pub fn op_a(&mut self, tag: MirTag, a: u32) {
+        self.mir.push(tag, MirData { a, b: 0 });
+    }
+
+    pub fn i32_const(&mut self, v: i32) {
+        self.mir.push(MirTag::I32Const, MirData { a: v as u32, b: 0 });
+    }
+
+    pub fn i64_const(&mut self, v: i64) {
+        let v = v as u64;
+        self.mir.push(MirTag::I64Const, MirData { a: v as u32, b: (v >> 32) as u32 });
+    }
+
+    /// An integer constant in the container of `r`.
+    pub fn int_const(&mut self, r: IntRepr, v: i64) {
+        if r.is64() {
+            self.i64_const(v)
+        } else {
+            self.i32_const(v as i32)
+        }
+    }
+
+    pub fn local_get(&mut self, l: u32) {
+        self.op_a(MirTag::LocalGet, l);
+    }
+
+    pub fn local_set(&mut self, l: u32) {
+        self.op_a(MirTag::LocalSet, l);
+    }
+
+    pub fn local_tee(&mut self, l: u32) {
+        self.op_a(MirTag::LocalTee, l);
+    }
+
+    pub fn local_type(&self, l: u32) -> ValType {
+        let np = self.params.len() as u32;
+        if l < np {
+            self.params[l as usize]
+        } else {
+            self.mir.locals[(l - np) as usize]
+        }
+    }
+
+    pub fn alloc_local(&mut self, vt: ValType) -> u32 {
+        if let Some(l) = self.free[vt_slot(vt)].pop() {
+            return l;
+        }
+        let l = self.params.len() as u32 + self.mir.locals.len() as u32;
+        self.mir.locals.push(vt);
+        l
+    }
+
+    pub fn free_local(&mut self, l: u32) {
+        let vt = self.local_type(l);
+        self.free[vt_slot(vt)].push(l);
+    }
+
+    /// Pops the top of the stack into a new local.
+    pub fn store_result(&mut self, vt: ValType) -> WValue {
+        let l = self.alloc_local(vt);
+        self.local_set(l);
+        WValue::Local(l)
+    }
+
+    /// Pushes a value.
+    pub fn emit_value(&mut self, w: WValue) {
+        match w {
+            WValue::None => {}
+            WValue::Local(l) => self.local_get(l),
+            WValue::I32(v) => self.i32_const(v as i32),
+            WValue::I64(v) => self.i64_const(v as i64),
+            WValue::F32(b) => self.op_a(MirTag::F32Const, b),
+            WValue::F64(b) => self.mir.push(MirTag::F64Const, MirData { a: b as u32, b: (b >> 32) as u32 }),
+            WValue::Frame(off) => {
+                let fp = self.fp.expect("frame values exist only after an alloc");
+                self.local_get(fp);
+                if off != 0 {
+                    if self.pool.ptr_valtype() == ValType::I64 {
+                        self.i64_const(off as i64);
+                        self.op(MirTag::I64Add);
+                    } else {
+                        self.i32_const(off as i32);
+                        self.op(MirTag::I32Add);
+                    }
+                }
+            }
+            WValue::Table(sym) => self.op_a(MirTag::TableIndex, sym.0),
+        }
+    }
+
+    pub fn resolve(&mut self, r: Ref) -> Result<WValue, Error> {
+        if let Some(i) = r.to_inst() {
+            return Ok(self.values[i as usize]);
+        }
+        let Some(c) = self.air.constant(r) else {
+            return Ok(WValue::None);
+        };
+        let (ty, value) = (c.ty, &c.value);
+        self.lower_const(ty, value)
+    }
+
+    pub fn emit_ref(&mut self, r: Ref) -> Result<(), Error> {
+        let w = self.resolve(r)?;
+        self.emit_value(w);
+        Ok(())
+    }
+
+    pub fn type_of(&self, r: Ref) -> TypeId {
+        self.air.type_of(r)
+    }
+
+    /// The integer representation of a by-value integer-like type (ints, bool, enums, error
+    /// sets, pointers, usize).
+    pub fn int_repr(&self, ty: TypeId) -> Option<IntRepr> {
+        let vt = self.pool.valtype(ty)?;
+        if !matches!(vt, ValType::I32 | ValType::I64) || self.pool.is_by_ref(ty) {
+            return None;
+        }
+        if let Some((signed, bits)) = self.pool.int_info(ty) {
+            return Some(IntRepr { signed, bits, vt });
+        }
+        Some(IntRepr { signed: false, bits: if vt == ValType::I64 { 64 } else { 32 }, vt })
+    }
+
+    pub fn float_type(&self, ty: TypeId) -> Option<FloatType> {
+        match self.pool.key(ty) {
+            TypeKey::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn error_value(&self, name: wabe_types::NameId) -> u32 {
+        self.pool.error_names().position(|n| n == name).map(|p| p as u32 + 1).unwrap_or(0)
+    }
+
+    pub fn lower_const(&mut self, ty: TypeId, value: &Value) -> Result<WValue, Error> {
+        if !self.pool.has_runtime_bits(ty) {
+            return Ok(WValue::None);
+        }
+        if self.pool.is_by_ref(ty) {
+            return Err(self.unsupported(format!(
+                "constant operand of by-reference type `{}` (comes with the data work)",
+                self.ty_name(ty)
+            )));
+        }
+        let vt = self.pool.valtype(ty).expect("has bits");
+        let int = |v: u64| match vt {
+            ValType::I64 => WValue::I64(v),
+            _ => WValue::I32(v as u32),
+        };
+        Ok(match value {
+            Value::Undef => match vt {
+                ValType::I32 => WValue::I32(0),
+                ValType::I64 => WValue::I64(0),
+                ValType::F32 => WValue::F32(0),
+                ValType::F64 => WValue::F64(0),
+            },
+            Value::Int(i) => int(i.to_u64_wrapping()),
+            Value::Bool(b) => WValue::I32(*b as u32),
+            Value::Null => int(0),
+            Value::Float(bits) => match self.float_type(ty) {
+                Some(FloatType::F32) => WValue::F32(*bits as u32),
+                Some(FloatType::F64) => WValue::F64(*bits as u64),
+                Some(FloatType::F16) => {
+                    let v = wabe_types::f16_bits_to_f64(*bits as u16) as f32;
+                    WValue::F32(v.to_bits())
+                }
+                _ => return Err(self.unsupported(format!("float constant of type `{}`", self.ty_name(ty)))),
+            },
+            Value::EnumLiteral(name) => {
+                let v = match self.pool.key(ty) {
+                    TypeKey::Enum { fields, .. } => fields.iter().find(|f| f.name == *name).map(|f| f.value.clone()),
+                    _ => None,
+                };
+                match v {
+                    Some(v) => int(v.to_u64_wrapping()),
+                    None => return Err(self.err(format!("no enum value `.{}`", self.pool.names.resolve(*name)))),
+                }
+            }
+            Value::Error(name) => match self.pool.key(ty) {
+                TypeKey::AnyError | TypeKey::ErrorSet { .. } => WValue::I32(self.error_value(*name)),
+                _ => {
+                    return Err(self.unsupported(format!("error constant of type `{}`", self.ty_name(ty))))
+                }
+            },
+            Value::DeclAddr(addr) => {
+                let Some(decl) = self.m.decl_by_name(addr.decl) else {
+                    return Err(self.err(format!("unknown declaration `@{}`", self.pool.names.resolve(addr.decl))));
+                };
+                match &self.m.decl(decl).kind {
+                    DeclKind::Fn(_) | DeclKind::Extern(_) if addr.path.is_empty() && addr.slice.is_none() => {
+                        WValue::Table(self.ctx.decl_symbol(decl))
+                    }
+                    _ => {
+                        return Err(self.unsupported(
+                            "addresses of data declarations in function bodies (comes with the data work)",
+                        ))
+                    }
+                }
+            }
+            Value::Bytes(_) | Value::Aggregate(_) | Value::Fields(_) => {
+                return Err(self.unsupported(format!("aggregate constant of type `{}`", self.ty_name(ty))))
+            }
+        })
+    }
+
+    /// Frees the place of a value whose last use has passed.
+    fn free_value(&mut self, inst: u32) {
+        if let WValue::Local(l) = self.values[inst as usize] {
+            self.free_local(l);
+            self.values[inst as usize] = WValue::None;
+        }
+    }
+
+    // ---- bodies ---------------------------------------------------------------------------
+
+    pub fn gen_body(&mut self, body: &[u32]) -> Result<(), Error> {
+        for &inst in body {
+            self.span = self.air.spans[inst as usize];
+            let w = self.gen_inst(inst)?;
+            self.values[inst as usize] = w;
+            for i in 0..self.live.deaths(inst).len() {
+                let d = self.live.deaths(inst)[i];
+                self.free_value(d);
+            }
+            if self.live.is_unused(inst) {
+                self.free_value(inst);
+            }
+        }
+        Ok(())
+    }
+
+    fn gen_inst(&mut self, inst: u32) -> Result<WValue, Error> {
+        let tag = self.air.tags[inst as usize];
+        let data = self.air.data[inst as usize];
+        let ty = self.air.types[inst as usize];
+        match tag {
+            Tag::Arg => {
+                let idx = data.a as usize;
+                let mut local = self.lowered.has_sret() as u32;
+                for p in &self.lowered.param_map[..idx] {
+                    local += p.wasm_count() as u32;
+                }
+                Ok(match self.lowered.param_map.get(idx) {
+                    Some(ParamLowering::Dropped) | None => WValue::None,
+                    Some(_) => WValue::Local(local),
+                })
+            }
+            Tag::DbgStmt => Ok(WValue::None),
+            Tag::Block => self.gen_block(inst, ty, data.a),
+            Tag::Loop => {
+                self.op_a(MirTag::Loop, 0x40);
+                self.depth += 1;
+                self.labels[inst as usize] = self.depth;
+                let body = self.air.body(data.a);
+                self.gen_body(body)?;
+                self.depth -= 1;
+                self.op(MirTag::End);
+                Ok(WValue::None)
+            }
+            Tag::Repeat => {
+                let target = self.labels[data.a as usize];
+                self.op_a(MirTag::Br, self.depth - target);
+                Ok(WValue::None)
+            }
+            Tag::Br => {
+                let block = data.a as usize;
+                let operand = Ref(data.b);
+                if !operand.is_none() {
+                    if let WValue::Local(l) = self.values[block] {
+                        self.emit_ref(operand)?;
+                        self.local_set(l);
+                    }
+                }
+                let target = self.labels[block];
+                self.op_a(MirTag::Br, self.depth - target);
+                Ok(WValue::None)
+            }
+            Tag::CondBr => {
+                self.emit_ref(Ref(data.a))?;
+                self.op_a(MirTag::If, 0x40);
+                self.depth += 1;
+                let cb = self.air.cond_br(inst);
+                self.gen_body(cb.then_body)?;
+                self.op(MirTag::Else);
+                self.gen_body(cb.else_body)?;
+                self.depth -= 1;
+                self.op(MirTag::End);
+                Ok(WValue::None)
+            }
+            Tag::SwitchBr => {
+                self.gen_switch(inst)?;
+                Ok(WValue::None)
+            }
+            Tag::Ret => {
+                let operand = Ref(data.a);
+                if !operand.is_none() {
+                    self.emit_ref(operand)?;
+                }
+                self.epilogues.push(self.mir.len() as u32);
+                self.op(MirTag::Return);
+                Ok(WValue::None)
+            }
+            Tag::Unreach | Tag::Trap => {
+                self.op(MirTag::Unreachable);
+                Ok(WValue::None)
+            }
+            Tag::Call | Tag::CallAlwaysTail => self.gen_call(inst, tag == Tag::CallAlwaysTail),
+            Tag::Alloc => {
+                let TypeKey::Pointer { child, .. } = *self.pool.key(ty) else {
+                    return Err(self.err("`alloc` must have a pointer type"));
+                };
+                let (size, align) = (self.pool.abi_size(child), self.pool.abi_align(child));
+                self.ensure_frame();
+                let off = (self.frame_size + align - 1) & !(align - 1);
+                self.frame_size = off + size;
+                self.frame_align = self.frame_align.max(align);
+                if self.frame_size > u32::MAX as u64 / 2 {
+                    return Err(self.err("the stack frame is too large"));
+                }
+                Ok(WValue::Frame(off as u32))
+            }
+            Tag::Load => self.gen_load(ty, Ref(data.a)),
+            Tag::Store => {
+                self.gen_store(Ref(data.a), Ref(data.b))?;
+                Ok(WValue::None)
+            }
+            _ => self.gen_op(inst, tag, data, ty),
+        }
+    }
+
+    fn gen_block(&mut self, inst: u32, ty: TypeId, body: u32) -> Result<WValue, Error> {
+        let result = if self.pool.has_runtime_bits(ty) {
+            if self.pool.is_by_ref(ty) {
+                return Err(self.unsupported(format!("block of by-reference type `{}`", self.ty_name(ty))));
+            }
+            let vt = self.pool.valtype(ty).expect("has bits");
+            WValue::Local(self.alloc_local(vt))
+        } else {
+            WValue::None
+        };
+        self.values[inst as usize] = result;
+        self.op_a(MirTag::Block, 0x40);
+        self.depth += 1;
+        self.labels[inst as usize] = self.depth;
+        let body = self.air.body(body);
+        self.gen_body(body)?;
+        self.depth -= 1;
+        self.op(MirTag::End);
+        Ok(result)
+    }
+
+    fn gen_call(&mut self, inst: u32, tail: bool) -> Result<WValue, Error> {
+        let callee = Ref(self.air.data[inst as usize].a);
+        let callee_ty = self.type_of(callee);
+        let fn_ty = match self.pool.key(callee_ty) {
+            TypeKey::Pointer { child, .. } => *child,
+            TypeKey::Fn { .. } => callee_ty,
+            _ => return Err(self.err("callee is not a function")),
+        };
+        let Some(lowered) = self.pool.lower_fn_type(fn_ty) else {
+            return Err(self.err("callee is not a function"));
+        };
+        for p in &lowered.param_map {
+            if !matches!(p, ParamLowering::Dropped | ParamLowering::Direct(_)) {
+                return Err(self.unsupported("calls passing aggregates or by-reference parameters (comes with the aggregates work)"));
+            }
+        }
+        if !matches!(lowered.result, ResultLowering::None | ResultLowering::Direct(_)) {
+            return Err(self.unsupported("calls returning through memory (comes with the aggregates work)"));
+        }
+        if tail && !self.opts.tail_call {
+            return Err(self.err("`call_always_tail` needs the `tail-call` target feature (`--features +tail-call`)"));
+        }
+        let args = self.air.call_args(inst);
+        for i in 0..args.len() {
+            let a = Ref(self.air.call_args(inst)[i]);
+            self.emit_ref(a)?;
+        }
+        // A direct call when the callee is `@fn`.
+        let direct = self.air.constant(callee).and_then(|c| match &c.value {
+            Value::DeclAddr(a) if a.path.is_empty() && a.slice.is_none() => self.m.decl_by_name(a.decl),
+            _ => None,
+        });
+        if tail {
+            self.epilogues.push(self.mir.len() as u32);
+        }
+        match direct {
+            Some(decl) if self.m.fn_type(decl).is_some() => {
+                let sym = self.ctx.decl_symbol(decl);
+                self.op_a(if tail { MirTag::ReturnCall } else { MirTag::Call }, sym.0);
+            }
+            _ => {
+                self.emit_ref(callee)?;
+                if self.pool.ptr_valtype() == ValType::I64 {
+                    self.op(MirTag::I32WrapI64);
+                }
+                let t = self.ctx.func_type_index(&lowered.params, &lowered.results);
+                self.op_a(if tail { MirTag::ReturnCallIndirect } else { MirTag::CallIndirect }, t);
+            }
+        }
+        let ret = match self.pool.key(fn_ty) {
+            TypeKey::Fn { ret, .. } => *ret,
+            _ => TypeId::VOID,
+        };
+        if tail {
+            return Ok(WValue::None);
+        }
+        if *self.pool.key(ret) == TypeKey::NoReturn {
+            self.op(MirTag::Unreachable);
+            return Ok(WValue::None);
+        }
+        match lowered.results.first() {
+            Some(&vt) => Ok(self.store_result(vt)),
+            None => Ok(WValue::None),
+        }
+    }
+
+    fn ensure_frame(&mut self) {
+        if self.fp.is_none() {
+            let pv = self.pool.ptr_valtype();
+            self.orig_sp = Some(self.alloc_local(pv));
+            self.fp = Some(self.alloc_local(pv));
+        }
+    }
+
+    /// The base address and constant offset of a pointer operand.
+    pub fn emit_address(&mut self, ptr: Ref) -> Result<u32, Error> {
+        match self.resolve(ptr)? {
+            WValue::Frame(off) => {
+                let fp = self.fp.expect("frame exists");
+                self.local_get(fp);
+                Ok(off)
+            }
+            w => {
+                self.emit_value(w);
+                Ok(0)
+            }
+        }
+    }
+
+    fn gen_load(&mut self, ty: TypeId, ptr: Ref) -> Result<WValue, Error> {
+        if !self.pool.has_runtime_bits(ty) {
+            return Ok(WValue::None);
+        }
+        if self.pool.is_by_ref(ty) {
+            return Err(self.unsupported(format!("`load` of by-reference type `{}`", self.ty_name(ty))));
+        }
+        let (tag, vt) = self.load_op(ty)?;
+        let off = self.emit_address(ptr)?;
+        let align = self.pool.abi_align(ty).trailing_zeros();
+        self.mir.push(tag, MirData { a: off, b: align });
+        Ok(self.store_result(vt))
+    }
+
+    fn load_op(&self, ty: TypeId) -> Result<(MirTag, ValType), Error> {
+        if let Some(f) = self.float_type(ty) {
+            return match f {
+                FloatType::F32 => Ok((MirTag::F32Load, ValType::F32)),
+                FloatType::F64 => Ok((MirTag::F64Load, ValType::F64)),
+                _ => Err(self.unsupported(format!("`load` of `{}`", self.ty_name(ty)))),
+            };
+        }
+        let Some(r) = self.int_repr(ty) else {
+            return Err(self.unsupported(format!("`load` of `{}`", self.ty_name(ty))));
+        };
+        let size = self.pool.abi_size(ty);
+        let s = r.signed;
+        Ok(match (r.vt, size) {
+            (ValType::I32, 1) => (if s { MirTag::I32Load8S } else { MirTag::I32Load8U }, ValType::I32),
+            (ValType::I32, 2) => (if s { MirTag::I32Load16S } else { MirTag::I32Load16U }, ValType::I32),
+            (ValType::I32, _) => (MirTag::I32Load, ValType::I32),
+            (_, _) => (MirTag::I64Load, ValType::I64),
+        })
+    }
+
+    fn gen_store(&mut self, ptr: Ref, value: Ref) -> Result<(), Error> {
+        let ty = self.type_of(value);
+        if !self.pool.has_runtime_bits(ty) {
+            return Ok(());
+        }
+        if self.pool.is_by_ref(ty) {
+            return Err(self.unsupported(format!("`store` of by-reference type `{}`", self.ty_name(ty))));
+        }
+        let tag = if let Some(f) = self.float_type(ty) {
+            match f {
+                FloatType::F32 => MirTag::F32Store,
+                FloatType::F64 => MirTag::F64Store,
+                _ => return Err(self.unsupported(format!("`store` of `{}`", self.ty_name(ty)))),
+            }
+        } else {
+            let Some(r) = self.int_repr(ty) else {
+                return Err(self.unsupported(format!("`store` of `{}`", self.ty_name(ty))));
+            };
+            match (r.vt, self.pool.abi_size(ty)) {
+                (ValType::I32, 1) => MirTag::I32Store8,
+                (ValType::I32, 2) => MirTag::I32Store16,
+                (ValType::I32, _) => MirTag::I32Store,
+                (_, _) => MirTag::I64Store,
+            }
+        };
+        let off = self.emit_address(ptr)?;
+        self.emit_ref(value)?;
+        let align = self.pool.abi_align(ty).trailing_zeros();
+        self.mir.push(tag, MirData { a: off, b: align });
+        Ok(())
+    }
+
+    /// Assembles the final MIR: the frame prologue, then the body with the epilogue before
+    /// every return.
+    fn finish(mut self) -> MirFunction {
+        let body = std::mem::take(&mut self.mir);
+        let mut out = MirFunction { locals: body.locals.clone(), ..Default::default() };
+        let (Some(fp), Some(orig)) = (self.fp, self.orig_sp) else {
+            out.tags = body.tags;
+            out.data = body.data;
+            out.extra = body.extra;
+            return out;
+        };
+        let sp = self.ctx.stack_pointer();
+        let wide = self.pool.ptr_valtype() == ValType::I64;
+        let align = self.frame_align.max(16);
+        let size = (self.frame_size + align - 1) & !(align - 1);
+        let push = |o: &mut MirFunction, t: MirTag, a: u32, b: u32| o.push(t, MirData { a, b });
+        push(&mut out, MirTag::GlobalGet, sp.0, 0);
+        push(&mut out, MirTag::LocalTee, orig, 0);
+        if wide {
+            push(&mut out, MirTag::I64Const, size as u32, (size >> 32) as u32);
+            push(&mut out, MirTag::I64Sub, 0, 0);
+            if align > 16 {
+                let m = (align as i64).wrapping_neg() as u64;
+                push(&mut out, MirTag::I64Const, m as u32, (m >> 32) as u32);
+                push(&mut out, MirTag::I64And, 0, 0);
+            }
+        } else {
+            push(&mut out, MirTag::I32Const, size as u32, 0);
+            push(&mut out, MirTag::I32Sub, 0, 0);
+            if align > 16 {
+                push(&mut out, MirTag::I32Const, (align as i32).wrapping_neg() as u32, 0);
+                push(&mut out, MirTag::I32And, 0, 0);
+            }
+        }
+        push(&mut out, MirTag::LocalTee, fp, 0);
+        push(&mut out, MirTag::GlobalSet, sp.0, 0);
+        let mut ep = self.epilogues.iter().copied().peekable();
+        for i in 0..body.tags.len() {
+            while ep.peek() == Some(&(i as u32)) {
+                ep.next();
+                push(&mut out, MirTag::LocalGet, orig, 0);
+                push(&mut out, MirTag::GlobalSet, sp.0, 0);
+            }
+            out.tags.push(body.tags[i]);
+            out.data.push(body.data[i]);
+        }
+        out.extra = body.extra;
+        out
+    }
+}

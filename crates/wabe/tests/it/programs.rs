@@ -1,0 +1,80 @@
+//! Runs every program of `tests/programs/`: each `// run: NAME ARGS` is followed by the
+//! `// expect: LINE`s it must print (printed output, then results) or a `// trap: REASON`.
+
+use crate::{root, validate};
+use wabe::run::{invoke, RunError};
+
+#[derive(Debug)]
+struct Case {
+    line: usize,
+    name: String,
+    args: Vec<String>,
+    expect: Vec<String>,
+    trap: Option<String>,
+}
+
+fn cases(src: &str) -> Vec<Case> {
+    let mut out: Vec<Case> = Vec::new();
+    for (i, l) in src.lines().enumerate() {
+        let l = l.trim();
+        if let Some(r) = l.strip_prefix("// run:") {
+            let mut words = r.split_whitespace().map(String::from);
+            let name = words.next().unwrap_or_default();
+            out.push(Case { line: i + 1, name, args: words.collect(), expect: vec![], trap: None });
+        } else if let Some(e) = l.strip_prefix("// expect:") {
+            out.last_mut().expect("expect before run").expect.push(e.trim().to_string());
+        } else if let Some(t) = l.strip_prefix("// trap:") {
+            out.last_mut().expect("trap before run").trap = Some(t.trim().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn programs() {
+    let dir = root().join("tests/programs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "air"));
+    files.sort();
+    assert!(files.len() >= 25, "expected at least 25 programs, found {}", files.len());
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for path in &files {
+        let src = std::fs::read_to_string(path).unwrap();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let out = match wabe::compile_str(&src, &wabe::Options::default()) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(wabe::diag::render_error(&file, &src, &e));
+                continue;
+            }
+        };
+        validate(&out.wasm);
+        let cs = cases(&src);
+        assert!(!cs.is_empty(), "{file} has no `// run:` line");
+        for c in cs {
+            ran += 1;
+            let got = invoke(&out.module, &out.wasm, &c.name, &c.args);
+            let ok = match (&got, &c.trap) {
+                (Ok(r), None) => {
+                    let lines: Vec<String> = r.printed.iter().chain(&r.values).cloned().collect();
+                    lines == c.expect
+                }
+                (Err(RunError::Trap { reason, printed }), Some(t)) => reason.contains(t.as_str()) && *printed == c.expect,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{file}:{}: run {} {:?}\n  expected {:?}{}\n  got {:?}",
+                    c.line,
+                    c.name,
+                    c.args,
+                    c.expect,
+                    c.trap.as_ref().map(|t| format!(" then trap `{t}`")).unwrap_or_default(),
+                    got
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failure(s) in {ran} runs:\n{}", failures.len(), failures.join("\n"));
+}

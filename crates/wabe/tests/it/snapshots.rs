@@ -1,0 +1,36 @@
+//! Snapshots of the MIR and of the WAT (through wasmprinter) for a few programs.
+
+use crate::root;
+
+fn snapshot(file: &str) {
+    let src = std::fs::read_to_string(root().join("tests/programs").join(file)).unwrap();
+    let out = wabe::compile_str(&src, &wabe::Options::default()).unwrap();
+    crate::validate(&out.wasm);
+    let mir = wabe::Compilation::print_mir(&out.module, &wabe::Options::default()).unwrap();
+    let wat = wasmprinter::print_bytes(&out.wasm).unwrap();
+    let name = file.trim_end_matches(".air");
+    insta::with_settings!({ snapshot_suffix => name }, {
+        insta::assert_snapshot!("mir", mir);
+        insta::assert_snapshot!("wat", wat);
+    });
+}
+
+#[test]
+fn fib() {
+    snapshot("fib.air");
+}
+
+#[test]
+fn sum_to() {
+    snapshot("sum_to.air");
+}
+
+#[test]
+fn switch_dense() {
+    snapshot("switch_dense.air");
+}
+
+#[test]
+fn odd_widths() {
+    snapshot("odd_widths.air");
+}
