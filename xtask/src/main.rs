@@ -1,1 +1,80 @@
-fn main() {}
+//! Project automation: `cargo xtask test | setup | bench | fuzz`.
+//!
+//! `test` is what CI runs: it installs what the tests need (pinned), then runs the formatter
+//! check, clippy, and the whole test suite.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The pinned Zig toolchain (PyPI package `ziglang`) used by the C interop tests.
+const ZIGLANG_VERSION: &str = "0.15.2";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Installs `ziglang` into `.tools/python` unless the pinned version is already there.
+fn setup() -> Result<()> {
+    let tools = root().join(".tools/python");
+    let marker = tools.join(format!("ziglang-{ZIGLANG_VERSION}.dist-info"));
+    if marker.exists() {
+        eprintln!("ziglang {ZIGLANG_VERSION} is installed in {}", tools.display());
+        return Ok(());
+    }
+    std::fs::create_dir_all(&tools)?;
+    run(Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "--target"])
+        .arg(&tools)
+        .arg(format!("ziglang=={ZIGLANG_VERSION}")))
+    .context("installing the pinned `ziglang` package from PyPI (needed by the C interop tests)")?;
+    if !marker.exists() {
+        bail!("ziglang {ZIGLANG_VERSION} did not install into {}", tools.display());
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    setup()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["test", "--workspace"]).env("WABE_TOOLS", root().join(".tools")))?;
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let mut c = cargo();
+    c.args(["bench", "-p", "wabe", "--bench", "compile", "--"]).args(args);
+    run(&mut c)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("setup") => setup(),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <test|setup|bench>");
+            eprintln!("  test   install pinned tools, then fmt --check, clippy -D warnings, and every test");
+            eprintln!("  setup  install pinned tools (ziglang {ZIGLANG_VERSION} from PyPI into .tools/)");
+            eprintln!("  bench  compile-speed benchmarks (release mode)");
+            std::process::exit(2);
+        }
+    }
+}

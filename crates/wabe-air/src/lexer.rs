@@ -69,7 +69,10 @@ pub(crate) struct Token {
 
 impl Token {
     pub fn span(&self) -> Span {
-        Span { line: self.line, col: self.col }
+        Span {
+            line: self.line,
+            col: self.col,
+        }
     }
 }
 
@@ -104,7 +107,10 @@ pub(crate) fn lex(src: &str) -> Result<Lexed, Diagnostic> {
         pos: 0,
         line: 1,
         col: 1,
-        out: Lexed { tokens: Vec::with_capacity(src.len() / 3 + 1), strings: Vec::new() },
+        out: Lexed {
+            tokens: Vec::with_capacity(src.len() / 3 + 1),
+            strings: Vec::new(),
+        },
     };
     lx.run()?;
     Ok(lx.out)
@@ -117,7 +123,9 @@ impl Lexer<'_> {
 
     /// Advances over one character (a whole UTF-8 sequence), keeping line and column.
     fn bump(&mut self) {
-        let Some(&c) = self.src.get(self.pos) else { return };
+        let Some(&c) = self.src.get(self.pos) else {
+            return;
+        };
         if c == b'\n' {
             self.line += 1;
             self.col = 1;
@@ -125,16 +133,25 @@ impl Lexer<'_> {
             return;
         }
         self.col += 1;
-        let len = self.text[self.pos..].chars().next().map_or(1, char::len_utf8);
+        let len = self.text[self.pos..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
         self.pos += len;
     }
 
     fn span(&self) -> Span {
-        Span { line: self.line, col: self.col }
+        Span {
+            line: self.line,
+            col: self.col,
+        }
     }
 
     fn err(&self, span: Span, msg: impl Into<String>) -> Diagnostic {
-        Diagnostic { span, message: msg.into() }
+        Diagnostic {
+            span,
+            message: msg.into(),
+        }
     }
 
     fn push(&mut self, kind: Tok, start: usize, span: Span) {
@@ -235,7 +252,9 @@ impl Lexer<'_> {
                         is_name_start(self.peek(0))
                     };
                     if !ok {
-                        return Err(self.err(span, format!("expected a name after `{}`", c as char)));
+                        return Err(
+                            self.err(span, format!("expected a name after `{}`", c as char))
+                        );
                     }
                     self.name_chars();
                     let kind = if c == b'%' { Tok::Local } else { Tok::Global };
@@ -250,7 +269,10 @@ impl Lexer<'_> {
                 }
                 _ => {
                     let ch = self.text[self.pos..].chars().next().unwrap_or('?');
-                    return Err(self.err(span, format!("unexpected character `{}`", ch.escape_debug())));
+                    return Err(self.err(
+                        span,
+                        format!("unexpected character `{}`", ch.escape_debug()),
+                    ));
                 }
             }
         }
@@ -291,7 +313,8 @@ impl Lexer<'_> {
     /// `\xNN` (flagged by the second value).
     fn escape(&mut self, esc_span: Span) -> Result<(u32, bool), Diagnostic> {
         let c = self.peek(0);
-        let bad = |lx: &Self, what: &str| lx.err(esc_span, format!("invalid escape sequence `\\{what}`"));
+        let bad =
+            |lx: &Self, what: &str| lx.err(esc_span, format!("invalid escape sequence `\\{what}`"));
         match c {
             b'n' | b't' | b'r' | b'\\' | b'"' | b'\'' => {
                 self.bump();
@@ -305,9 +328,13 @@ impl Lexer<'_> {
             }
             b'x' => {
                 let (h, l) = (self.peek(1), self.peek(2));
-                let (Some(h), Some(l)) = ((h as char).to_digit(16), (l as char).to_digit(16)) else {
-                    let shown: String =
-                        self.text[self.pos..].chars().take(3).take_while(|c| !c.is_whitespace()).collect();
+                let (Some(h), Some(l)) = ((h as char).to_digit(16), (l as char).to_digit(16))
+                else {
+                    let shown: String = self.text[self.pos..]
+                        .chars()
+                        .take(3)
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
                     return Err(bad(self, &shown));
                 };
                 for _ in 0..3 {
@@ -329,7 +356,10 @@ impl Lexer<'_> {
                     self.bump();
                 }
                 if self.peek(0) != b'}' || digits == 0 {
-                    return Err(self.err(esc_span, "invalid escape sequence `\\u{...}`: expected hex digits and `}`"));
+                    return Err(self.err(
+                        esc_span,
+                        "invalid escape sequence `\\u{...}`: expected hex digits and `}`",
+                    ));
                 }
                 self.bump();
                 if char::from_u32(v).is_none() {

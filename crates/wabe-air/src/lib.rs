@@ -29,6 +29,7 @@
 mod air;
 mod builder;
 mod inst;
+mod lexer;
 mod liveness;
 mod module;
 pub mod parse;
@@ -40,7 +41,7 @@ pub use builder::FuncBuilder;
 pub use inst::{Data, Form, Tag};
 pub use liveness::Liveness;
 pub use module::{Decl, DeclIndex, DeclKind, ExternFn, Function, Global, Module, TypeItem};
-pub use parse::parse;
+pub use parse::{parse, parse_with_target};
 pub use print::print;
 pub use verify::verify;
 

@@ -69,7 +69,15 @@ type PResult<T> = Result<T, Diagnostic>;
 /// Stops at the first error; the [`Error`] then holds one [`Diagnostic`] with the line and column
 /// of the offending token.
 pub fn parse(src: &str) -> Result<Module, Error> {
-    Parser::run(src).map_err(|d| Error { diagnostics: vec![d] })
+    parse_with_target(src, Target::Wasm32)
+}
+
+/// Parses IR text like [`parse`], with `default` as the target when the text has no `target`
+/// item (a `target` item in the text wins).
+pub fn parse_with_target(src: &str, default: Target) -> Result<Module, Error> {
+    Parser::run(src, default).map_err(|d| Error {
+        diagnostics: vec![d],
+    })
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -127,7 +135,10 @@ struct Parser<'s> {
 }
 
 fn err<T>(span: Span, msg: impl Into<String>) -> PResult<T> {
-    Err(Diagnostic { span, message: msg.into() })
+    Err(Diagnostic {
+        span,
+        message: msg.into(),
+    })
 }
 
 /// Shortens long source text for a message.
@@ -203,10 +214,10 @@ fn is_index_name(s: &str, index: u32) -> bool {
 }
 
 impl<'s> Parser<'s> {
-    fn run(src: &'s str) -> PResult<Module> {
+    fn run(src: &'s str, default: Target) -> PResult<Module> {
         let lexed = lex(src)?;
         let toks = lexed.tokens;
-        let mut target = Target::Wasm32;
+        let mut target = default;
         if let (Some(t), Some(n)) = (toks.first(), toks.get(1)) {
             if t.kind == Tok::Ident && &src[t.start as usize..t.end as usize] == "target" {
                 target = match (n.kind, &src[n.start as usize..n.end as usize]) {
@@ -214,7 +225,10 @@ impl<'s> Parser<'s> {
                     (Tok::Ident, "wasm64") => Target::Wasm64,
                     _ => {
                         let what = describe(src, n);
-                        return err(n.span(), format!("expected `wasm32` or `wasm64`, found {what}"));
+                        return err(
+                            n.span(),
+                            format!("expected `wasm32` or `wasm64`, found {what}"),
+                        );
                     }
                 };
             }
@@ -238,7 +252,11 @@ impl<'s> Parser<'s> {
             .tdefs
             .iter()
             .filter(|d| !d.duplicate)
-            .map(|d| TypeItem { name: d.name, ty: d.id, span: d.name_span })
+            .map(|d| TypeItem {
+                name: d.name,
+                ty: d.id,
+                span: d.name_span,
+            })
             .collect();
         Ok(p.m)
     }
@@ -282,7 +300,10 @@ impl<'s> Parser<'s> {
 
     fn unexpected<T>(&self, expected: &str) -> PResult<T> {
         let t = self.tok();
-        err(t.span(), format!("expected {expected}, found {}", self.describe(t)))
+        err(
+            t.span(),
+            format!("expected {expected}, found {}", self.describe(t)),
+        )
     }
 
     fn expect(&mut self, kind: Tok, what: &str) -> PResult<Token> {
@@ -342,7 +363,11 @@ impl<'s> Parser<'s> {
     fn text_since(&self, from: usize) -> &'s str {
         let a = self.toks[from];
         let b = self.toks[self.pos.saturating_sub(1).max(from)];
-        let start = if matches!(a.kind, Tok::Local | Tok::Global) { a.start - 1 } else { a.start };
+        let start = if matches!(a.kind, Tok::Local | Tok::Global) {
+            a.start - 1
+        } else {
+            a.start
+        };
         &self.src[start as usize..b.end.max(start) as usize]
     }
 
@@ -363,7 +388,8 @@ impl<'s> Parser<'s> {
                     let next2 = self.tok_at(i + 2);
                     if (s == "error" || s == "errors") && next.kind == Tok::LBrace {
                         let mut j = i + 2;
-                        while self.tok_at(j).kind == Tok::Ident || self.tok_at(j).kind == Tok::Comma {
+                        while self.tok_at(j).kind == Tok::Ident || self.tok_at(j).kind == Tok::Comma
+                        {
                             let e = self.tok_at(j);
                             if e.kind == Tok::Ident {
                                 let name = self.name(self.text(e));
@@ -409,7 +435,11 @@ impl<'s> Parser<'s> {
                 _ => false,
             };
         let duplicate = self.type_by_name.contains_key(&name);
-        let id = if nominal && !duplicate { self.m.types.reserve(name) } else { TypeId::VOID };
+        let id = if nominal && !duplicate {
+            self.m.types.reserve(name)
+        } else {
+            TypeId::VOID
+        };
         let idx = self.tdefs.len();
         self.tdefs.push(TypeDef {
             name,
@@ -437,7 +467,8 @@ impl<'s> Parser<'s> {
                 return Ok(());
             }
             if t.kind != Tok::Ident {
-                return self.unexpected("an item (`fn`, `const`, `var`, `type`, `extern`, `export`)");
+                return self
+                    .unexpected("an item (`fn`, `const`, `var`, `type`, `extern`, `export`)");
             }
             match self.text(t) {
                 "target" => {
@@ -462,7 +493,10 @@ impl<'s> Parser<'s> {
                 "extern" => self.extern_item(t.span())?,
                 "fn" => self.fn_item(false, t.span())?,
                 "const" | "var" => self.global_item(false, t.span())?,
-                _ => return self.unexpected("an item (`fn`, `const`, `var`, `type`, `extern`, `export`)"),
+                _ => {
+                    return self
+                        .unexpected("an item (`fn`, `const`, `var`, `type`, `extern`, `export`)")
+                }
             }
             first = false;
         }
@@ -481,7 +515,10 @@ impl<'s> Parser<'s> {
             return err(name_tok.span(), format!("type `{name}` is already defined"));
         }
         if self.builtin_type(name_tok)?.is_some() || is_reserved(name) {
-            return err(name_tok.span(), format!("`{name}` is a reserved name and cannot name a type"));
+            return err(
+                name_tok.span(),
+                format!("`{name}` is a reserved name and cannot name a type"),
+            );
         }
         if self.tdefs[idx].state == TyState::Pending {
             self.define_type(idx, name_tok.span())?;
@@ -495,9 +532,7 @@ impl<'s> Parser<'s> {
         self.expect(Tok::LBrace, "{")?;
         while self.tok().kind != Tok::RBrace {
             self.expect_name("an error name")?;
-            if self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RBrace, "}")?;
         }
         self.advance();
         Ok(())
@@ -508,13 +543,21 @@ impl<'s> Parser<'s> {
         let t = self.expect_name("a declaration name")?;
         let name = self.name(self.text(t));
         if self.m.decl_map.contains_key(&name) {
-            return err(t.span(), format!("duplicate declaration `@{}`", self.text(t)));
+            return err(
+                t.span(),
+                format!("duplicate declaration `@{}`", self.text(t)),
+            );
         }
         Ok((name, t.span()))
     }
 
     fn add_decl(&mut self, name: NameId, exported: bool, span: Span, kind: DeclKind) {
-        let added = self.m.add_decl(Decl { name, exported, span, kind });
+        let added = self.m.add_decl(Decl {
+            name,
+            exported,
+            span,
+            kind,
+        });
         debug_assert!(added.is_some());
     }
 
@@ -527,7 +570,11 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Eq, "=")?;
         let value = self.parse_value(ty)?;
         let g = Global { ty, value };
-        let kind = if is_var { DeclKind::Var(g) } else { DeclKind::Const(g) };
+        let kind = if is_var {
+            DeclKind::Var(g)
+        } else {
+            DeclKind::Const(g)
+        };
         self.add_decl(name, exported, span, kind);
         Ok(())
     }
@@ -567,9 +614,7 @@ impl<'s> Parser<'s> {
                 param_names.push(NO_NAME);
             }
             params.push(self.parse_type()?);
-            if self.tok().kind != Tok::RParen {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RParen, ")")?;
         }
         self.advance();
         let ret = self.parse_type()?;
@@ -588,17 +633,33 @@ impl<'s> Parser<'s> {
             "env".to_string()
         };
         let ty = self.intern(
-            TypeKey::Fn { params: params.into(), ret, callconv },
+            TypeKey::Fn {
+                params: params.into(),
+                ret,
+                callconv,
+            },
             span,
         )?;
-        self.add_decl(name, false, span, DeclKind::Extern(ExternFn { ty, module, param_names }));
+        self.add_decl(
+            name,
+            false,
+            span,
+            DeclKind::Extern(ExternFn {
+                ty,
+                module,
+                param_names,
+            }),
+        );
         Ok(())
     }
 
     // ---- types --------------------------------------------------------------------------
 
     fn intern(&mut self, key: TypeKey, span: Span) -> PResult<TypeId> {
-        self.m.types.intern(key).or_else(|e| err(span, e.to_string()))
+        self.m
+            .types
+            .intern(key)
+            .or_else(|e| err(span, e.to_string()))
     }
 
     fn parse_type(&mut self) -> PResult<TypeId> {
@@ -629,7 +690,11 @@ impl<'s> Parser<'s> {
                 let size = match n.kind {
                     Tok::Star => {
                         self.advance();
-                        let size = if self.eat_kw("c") { PtrSize::C } else { PtrSize::Many };
+                        let size = if self.eat_kw("c") {
+                            PtrSize::C
+                        } else {
+                            PtrSize::Many
+                        };
                         self.expect(Tok::RBracket, "]")?;
                         size
                     }
@@ -744,7 +809,10 @@ impl<'s> Parser<'s> {
                     _ => {
                         return err(
                             t.span(),
-                            format!("integer type `{}` has too many bits (at most 65535)", short(s)),
+                            format!(
+                                "integer type `{}` has too many bits (at most 65535)",
+                                short(s)
+                            ),
                         )
                     }
                 }
@@ -804,7 +872,10 @@ impl<'s> Parser<'s> {
                 }
             };
             let id = self.tdefs[idx].id;
-            self.m.types.define(id, key).or_else(|e| err(t.span(), e.to_string()))?;
+            self.m
+                .types
+                .define(id, key)
+                .or_else(|e| err(t.span(), e.to_string()))?;
             id
         } else {
             let _ = span;
@@ -840,12 +911,14 @@ impl<'s> Parser<'s> {
             self.expect(Tok::Colon, ":")?;
             let ty = self.parse_type()?;
             fields.push(Field { name: fname, ty });
-            if self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RBrace, "}")?;
         }
         self.advance();
-        Ok(TypeKey::Struct { name, layout, fields: fields.into() })
+        Ok(TypeKey::Struct {
+            name,
+            layout,
+            fields: fields.into(),
+        })
     }
 
     fn enum_key(&mut self, name: Option<NameId>) -> PResult<TypeKey> {
@@ -881,13 +954,19 @@ impl<'s> Parser<'s> {
                 let vt = self.tok();
                 let start = self.pos;
                 let Some(tag) = tag else {
-                    return err(vt.span(), "an enum with explicit values needs a tag type: `enum(u8) { ... }`");
+                    return err(
+                        vt.span(),
+                        "an enum with explicit values needs a tag type: `enum(u8) { ... }`",
+                    );
                 };
                 value = self.signed_int_lit()?;
                 let (signed, bits) = self.m.types.int_info(tag).unwrap_or((false, 0));
                 if !value.fits(signed, bits) {
                     let text = self.text_since(start);
-                    return err(vt.span(), format!("`{}` does not fit in `{}`", short(text), self.type_str(tag)));
+                    return err(
+                        vt.span(),
+                        format!("`{}` does not fit in `{}`", short(text), self.type_str(tag)),
+                    );
                 }
             } else if let Some(tag) = tag {
                 let (signed, bits) = self.m.types.int_info(tag).unwrap_or((false, 0));
@@ -908,16 +987,21 @@ impl<'s> Parser<'s> {
             }
             next = int_inc(&value);
             fields.push(EnumField { name: fname, value });
-            if self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RBrace, "}")?;
         }
         self.advance();
         let tag = match tag {
             Some(t) => t,
-            None => self.m.types.int(Signedness::Unsigned, tag_bits(fields.len())),
+            None => self
+                .m
+                .types
+                .int(Signedness::Unsigned, tag_bits(fields.len())),
         };
-        Ok(TypeKey::Enum { name, tag, fields: fields.into() })
+        Ok(TypeKey::Enum {
+            name,
+            tag,
+            fields: fields.into(),
+        })
     }
 
     fn union_key(&mut self, name: Option<NameId>) -> PResult<TypeKey> {
@@ -942,9 +1026,15 @@ impl<'s> Parser<'s> {
                 if self.tok().kind == Tok::RParen {
                     if !matches!(
                         self.m.types.key(int_ty),
-                        TypeKey::Int { signedness: Signedness::Unsigned, .. }
+                        TypeKey::Int {
+                            signedness: Signedness::Unsigned,
+                            ..
+                        }
                     ) {
-                        return err(t.span(), "the tag type of a union must be an unsigned integer type");
+                        return err(
+                            t.span(),
+                            "the tag type of a union must be an unsigned integer type",
+                        );
                     }
                     auto = Some(Some(int_ty));
                 } else {
@@ -972,18 +1062,39 @@ impl<'s> Parser<'s> {
                     Some(t) => {
                         let bits = self.m.types.int_info(t).map_or(0, |i| i.1);
                         if tag_bits(n) as u32 > bits {
-                            return err(open, format!("{n} fields do not fit a `{}` tag", self.type_str(t)));
+                            return err(
+                                open,
+                                format!("{n} fields do not fit a `{}` tag", self.type_str(t)),
+                            );
                         }
                         t
                     }
-                    None => self.m.types.int(Signedness::Unsigned, tag_bits(n)),
+                    None => {
+                        let names: Vec<NameId> = fields.iter().map(|f| f.name).collect();
+                        let tag = self.m.types.auto_tag_enum(&names);
+                        return Ok(TypeKey::Union {
+                            name,
+                            tag: Some(tag.or_else(|e| err(open, e.to_string()))?),
+                            fields,
+                        });
+                    }
                 };
                 let efields: Vec<EnumField> = fields
                     .iter()
                     .enumerate()
-                    .map(|(i, f)| EnumField { name: f.name, value: Int::from_i128(i as i128) })
+                    .map(|(i, f)| EnumField {
+                        name: f.name,
+                        value: Int::from_i128(i as i128),
+                    })
                     .collect();
-                Some(self.intern(TypeKey::Enum { name: None, tag: int_ty, fields: efields.into() }, open)?)
+                Some(self.intern(
+                    TypeKey::Enum {
+                        name: None,
+                        tag: int_ty,
+                        fields: efields.into(),
+                    },
+                    open,
+                )?)
             }
             (None, Some(e)) => Some(e),
             (None, None) => None,
@@ -1002,13 +1113,14 @@ impl<'s> Parser<'s> {
             }
             self.m.types.error_value(n);
             names.push(n);
-            if self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RBrace, "}")?;
         }
         self.advance();
         names.sort();
-        Ok(TypeKey::ErrorSet { name, names: names.into() })
+        Ok(TypeKey::ErrorSet {
+            name,
+            names: names.into(),
+        })
     }
 
     fn fn_type(&mut self, span: Span) -> PResult<TypeId> {
@@ -1016,14 +1128,19 @@ impl<'s> Parser<'s> {
         let mut params = Vec::new();
         while self.tok().kind != Tok::RParen {
             params.push(self.parse_type_ex(true)?);
-            if self.tok().kind != Tok::RParen {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RParen, ")")?;
         }
         self.advance();
         let ret = self.parse_type_ex(true)?;
         let callconv = self.callconv()?;
-        self.intern(TypeKey::Fn { params: params.into(), ret, callconv }, span)
+        self.intern(
+            TypeKey::Fn {
+                params: params.into(),
+                ret,
+                callconv,
+            },
+            span,
+        )
     }
 
     // ---- literals -----------------------------------------------------------------------
@@ -1040,7 +1157,11 @@ impl<'s> Parser<'s> {
             Some("0o" | "0O") => (8, &s[2..]),
             _ => (10, s),
         };
-        let significant = digits.trim_start_matches(['0', '_']).bytes().filter(|&b| b != b'_').count();
+        let significant = digits
+            .trim_start_matches(['0', '_'])
+            .bytes()
+            .filter(|&b| b != b'_')
+            .count();
         let limit = match radix {
             2 => 65535,
             8 => 21845,
@@ -1048,7 +1169,10 @@ impl<'s> Parser<'s> {
             _ => 16384,
         };
         if significant > limit {
-            return err(t.span(), format!("integer literal `{}` is too large", short(s)));
+            return err(
+                t.span(),
+                format!("integer literal `{}` is too large", short(s)),
+            );
         }
         match Int::parse_digits(digits, radix) {
             Some(v) if !digits.starts_with('_') && !digits.ends_with('_') => Ok(v),
@@ -1063,7 +1187,7 @@ impl<'s> Parser<'s> {
             self.advance();
         }
         let t = self.tok();
-        if !matches!(t.kind, Tok::Int | Tok::Char) {
+        if !matches!(t.kind, Tok::Int | Tok::Char(_)) {
             return self.unexpected("an integer");
         }
         self.advance();
@@ -1073,25 +1197,31 @@ impl<'s> Parser<'s> {
 
     fn u64_lit(&mut self) -> PResult<u64> {
         let t = self.tok();
-        if !matches!(t.kind, Tok::Int | Tok::Char) {
+        if !matches!(t.kind, Tok::Int | Tok::Char(_)) {
             return self.unexpected("an integer");
         }
         self.advance();
         match self.int_of(t)?.to_u64() {
             Some(v) => Ok(v),
-            None => err(t.span(), format!("`{}` does not fit in `u64`", short(self.text(t)))),
+            None => err(
+                t.span(),
+                format!("`{}` does not fit in `u64`", short(self.text(t))),
+            ),
         }
     }
 
     fn u32_lit(&mut self) -> PResult<u32> {
         let t = self.tok();
-        if !matches!(t.kind, Tok::Int | Tok::Char) {
+        if !matches!(t.kind, Tok::Int | Tok::Char(_)) {
             return self.unexpected("an integer");
         }
         self.advance();
         match self.int_of(t)?.to_u64().and_then(|v| u32::try_from(v).ok()) {
             Some(v) => Ok(v),
-            None => err(t.span(), format!("`{}` does not fit in `u32`", short(self.text(t)))),
+            None => err(
+                t.span(),
+                format!("`{}` does not fit in `u32`", short(self.text(t))),
+            ),
         }
     }
 
@@ -1135,7 +1265,14 @@ impl<'s> Parser<'s> {
 
     fn mismatch<T>(&self, ty: TypeId, start: usize, span: Span) -> PResult<T> {
         let text = self.text_since(start);
-        err(span, format!("expected a value of type `{}`, found `{}`", self.type_str(ty), short(text)))
+        err(
+            span,
+            format!(
+                "expected a value of type `{}`, found `{}`",
+                self.type_str(ty),
+                short(text)
+            ),
+        )
     }
 
     fn parse_value_inner(&mut self, ty: TypeId) -> PResult<Value> {
@@ -1152,10 +1289,20 @@ impl<'s> Parser<'s> {
                         let ok = ty == INFER
                             || matches!(
                                 self.m.types.key(ty),
-                                TypeKey::Optional(_) | TypeKey::Pointer { size: PtrSize::C, .. }
+                                TypeKey::Optional(_)
+                                    | TypeKey::Pointer {
+                                        size: PtrSize::C,
+                                        ..
+                                    }
                             );
                         if !ok {
-                            return err(span, format!("`null` needs an optional type, not `{}`", self.type_str(ty)));
+                            return err(
+                                span,
+                                format!(
+                                    "`null` needs an optional type, not `{}`",
+                                    self.type_str(ty)
+                                ),
+                            );
                         }
                         Ok(Value::Null)
                     }
@@ -1184,7 +1331,7 @@ impl<'s> Parser<'s> {
                 self.advance();
                 let n = self.tok();
                 match n.kind {
-                    Tok::Int | Tok::Char => {
+                    Tok::Int | Tok::Char(_) => {
                         self.advance();
                         let v = self.int_of(n)?.neg();
                         self.int_value(ty, v, start, span)
@@ -1202,7 +1349,7 @@ impl<'s> Parser<'s> {
                     _ => self.unexpected("a number after `-`"),
                 }
             }
-            Tok::Int | Tok::Char => {
+            Tok::Int | Tok::Char(_) => {
                 self.advance();
                 let v = self.int_of(t)?;
                 self.int_value(ty, v, start, span)
@@ -1220,13 +1367,21 @@ impl<'s> Parser<'s> {
                     let expect_len = match self.m.types.key(b) {
                         TypeKey::Array { len, elem } if *elem == TypeId::U8 => Some(*len),
                         TypeKey::Array { .. } => {
-                            return err(span, format!("a string cannot be a `{}`", self.type_str(b)))
+                            return err(
+                                span,
+                                format!("a string cannot be a `{}`", self.type_str(b)),
+                            )
                         }
                         TypeKey::Pointer { child, .. } => match self.m.types.key(*child) {
                             TypeKey::Array { len, .. } => Some(*len),
                             _ => None,
                         },
-                        _ => return err(span, format!("a string cannot be a `{}`", self.type_str(b))),
+                        _ => {
+                            return err(
+                                span,
+                                format!("a string cannot be a `{}`", self.type_str(b)),
+                            )
+                        }
                     };
                     if let Some(len) = expect_len {
                         if bytes.len() as u64 != len {
@@ -1287,7 +1442,10 @@ impl<'s> Parser<'s> {
         };
         if !v.fits(signed, bits) {
             let text = self.text_since(start);
-            return err(span, format!("`{}` does not fit in `{}`", short(text), self.type_str(b)));
+            return err(
+                span,
+                format!("`{}` does not fit in `{}`", short(text), self.type_str(b)),
+            );
         }
         Ok(Value::Int(v))
     }
@@ -1317,7 +1475,11 @@ impl<'s> Parser<'s> {
                 _ => false,
             };
         if !kind_ok {
-            let what = if named { "`.{ .field = ... }`" } else { "`.{ ... }`" };
+            let what = if named {
+                "`.{ .field = ... }`"
+            } else {
+                "`.{ ... }`"
+            };
             return err(span, format!("{what} cannot be a `{}`", self.type_str(b)));
         }
         if named {
@@ -1327,7 +1489,10 @@ impl<'s> Parser<'s> {
                 let (fname, ft) = self.field_name()?;
                 self.expect(Tok::Eq, "=")?;
                 if out.iter().any(|(n, _)| *n == fname) {
-                    return err(ft.span(), format!("field `{}` is given twice", self.text(ft)));
+                    return err(
+                        ft.span(),
+                        format!("field `{}` is given twice", self.text(ft)),
+                    );
                 }
                 let fty = if b == INFER {
                     INFER
@@ -1339,7 +1504,11 @@ impl<'s> Parser<'s> {
                                 None => {
                                     return err(
                                         ft.span(),
-                                        format!("no field `{}` in `{}`", self.text(ft), self.type_str(b)),
+                                        format!(
+                                            "no field `{}` in `{}`",
+                                            self.text(ft),
+                                            self.type_str(b)
+                                        ),
                                     )
                                 }
                             }
@@ -1349,9 +1518,7 @@ impl<'s> Parser<'s> {
                 };
                 let v = self.parse_value(fty)?;
                 out.push((fname, v));
-                if self.tok().kind != Tok::RBrace {
-                    self.expect(Tok::Comma, ",")?;
-                }
+                self.list_sep(Tok::RBrace, "}")?;
             }
             self.advance();
             return Ok(Value::Fields(out.into()));
@@ -1376,9 +1543,7 @@ impl<'s> Parser<'s> {
                 }
             };
             out.push(self.parse_value(ety)?);
-            if self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RBrace, "}")?;
         }
         let close = self.tok().span();
         self.advance();
@@ -1391,7 +1556,11 @@ impl<'s> Parser<'s> {
             if want != out.len() as u64 {
                 return err(
                     close,
-                    format!("`{}` needs {want} values, found {}", self.type_str(b), out.len()),
+                    format!(
+                        "`{}` needs {want} values, found {}",
+                        self.type_str(b),
+                        out.len()
+                    ),
                 );
             }
         }
@@ -1432,7 +1601,10 @@ impl<'s> Parser<'s> {
                         let b = self.u64_lit()?;
                         self.expect(Tok::RBracket, "]")?;
                         if b < a {
-                            return err(n.span(), format!("the slice `[{a}..{b}]` ends before it starts"));
+                            return err(
+                                n.span(),
+                                format!("the slice `[{a}..{b}]` ends before it starts"),
+                            );
                         }
                         slice = Some((a, b));
                         break;
@@ -1451,7 +1623,11 @@ impl<'s> Parser<'s> {
                 _ => break,
             }
         }
-        Ok(Value::DeclAddr(DeclAddr { decl, path: path.into(), slice }))
+        Ok(Value::DeclAddr(DeclAddr {
+            decl,
+            path: path.into(),
+            slice,
+        }))
     }
 
     /// Skips the syntax of a value (to reach the `:TYPE` after it).
@@ -1460,14 +1636,17 @@ impl<'s> Parser<'s> {
         match t.kind {
             Tok::Minus => {
                 self.advance();
-                if matches!(self.tok().kind, Tok::Int | Tok::Float | Tok::Char | Tok::Ident) {
+                if matches!(
+                    self.tok().kind,
+                    Tok::Int | Tok::Float | Tok::Char(_) | Tok::Ident
+                ) {
                     self.advance();
                     Ok(())
                 } else {
                     self.unexpected("a number after `-`")
                 }
             }
-            Tok::Int | Tok::Float | Tok::Char | Tok::Str(_) | Tok::Ident => {
+            Tok::Int | Tok::Float | Tok::Char(_) | Tok::Str(_) | Tok::Ident => {
                 self.advance();
                 Ok(())
             }
@@ -1551,10 +1730,17 @@ impl<'s> Parser<'s> {
             self.expect(Tok::Colon, ":")?;
             let ty = self.parse_type()?;
             let idx = self.f.air.len() as u32;
-            let stored = if is_index_name(self.text(t), idx) { NO_NAME } else { pname };
+            let stored = if is_index_name(self.text(t), idx) {
+                NO_NAME
+            } else {
+                pname
+            };
             let i = self.f.air.add_inst(
                 Tag::Arg,
-                Data { a: params.len() as u32, b: 0 },
+                Data {
+                    a: params.len() as u32,
+                    b: 0,
+                },
                 ty,
                 stored,
                 t.span(),
@@ -1562,14 +1748,19 @@ impl<'s> Parser<'s> {
             self.f.scratch.push(i);
             self.define_value(pname, i, true);
             params.push(ty);
-            if self.tok().kind != Tok::RParen {
-                self.expect(Tok::Comma, ",")?;
-            }
+            self.list_sep(Tok::RParen, ")")?;
         }
         self.advance();
         let ret = self.parse_type()?;
         let callconv = self.callconv()?;
-        let ty = self.intern(TypeKey::Fn { params: params.into(), ret, callconv }, span)?;
+        let ty = self.intern(
+            TypeKey::Fn {
+                params: params.into(),
+                ret,
+                callconv,
+            },
+            span,
+        )?;
         self.parse_body()?;
         let f = &mut self.f;
         let at = f.air.extra.len() as u32;
@@ -1605,7 +1796,10 @@ impl<'s> Parser<'s> {
                 _ => {
                     self.parse_inst()?;
                     let t = self.tok();
-                    if t.kind != Tok::RBrace && t.kind != Tok::Eof && t.line == self.toks[self.pos - 1].line {
+                    if t.kind != Tok::RBrace
+                        && t.kind != Tok::Eof
+                        && t.line == self.toks[self.pos - 1].line
+                    {
                         return self.unexpected("a new line after the instruction");
                     }
                 }
@@ -1679,12 +1873,30 @@ impl<'s> Parser<'s> {
             && !matches!(text, "undef" | "null" | "true" | "false" | "inf" | "nan")
             && !text.starts_with("error.")
         {
-            return err(st.span(), format!("expected an operand, found `{}`", short(text)));
+            return err(
+                st.span(),
+                format!("expected an operand, found `{}`", short(text)),
+            );
         }
         err(
             st.span(),
-            format!("a constant operand must be written `VALUE:TYPE`, as in `{}:u32`", short(text)),
+            format!(
+                "a constant operand must be written `VALUE:TYPE`, as in `{}:u32`",
+                short(text)
+            ),
         )
+    }
+
+    /// After an element of a list closed by `close`: a `,`, or the closing token (not eaten).
+    fn list_sep(&mut self, close: Tok, close_text: &str) -> PResult<()> {
+        match self.tok().kind {
+            Tok::Comma => {
+                self.advance();
+                Ok(())
+            }
+            k if k == close => Ok(()),
+            _ => self.unexpected(&format!("`{close_text}`")),
+        }
     }
 
     fn comma(&mut self) -> PResult<()> {
@@ -1707,10 +1919,18 @@ impl<'s> Parser<'s> {
         let op_text = self.text(op);
         let tag = match Tag::from_name(op_text) {
             Some(Tag::Arg) => {
-                return err(op.span(), "`arg` cannot be written: parameters are declared in the signature")
+                return err(
+                    op.span(),
+                    "`arg` cannot be written: parameters are declared in the signature",
+                )
             }
             Some(tag) => tag,
-            None => return err(op.span(), format!("unknown instruction `{}`", short(op_text))),
+            None => {
+                return err(
+                    op.span(),
+                    format!("unknown instruction `{}`", short(op_text)),
+                )
+            }
         };
         self.advance();
         let idx = self.f.air.len() as u32;
@@ -1775,7 +1995,10 @@ impl<'s> Parser<'s> {
             }
             Form::Alloc => {
                 let ty = self.parse_type()?;
-                (Data::default(), self.m.types.pointer(PtrSize::One, false, ty))
+                (
+                    Data::default(),
+                    self.m.types.pointer(PtrSize::One, false, ty),
+                )
             }
             Form::Aggregate => {
                 let ty = self.parse_type()?;
@@ -1800,7 +2023,11 @@ impl<'s> Parser<'s> {
             }
             Form::Block | Form::Loop => {
                 let is_loop = tag == Tag::Loop;
-                let ty = if is_loop { TypeId::NORETURN } else { self.parse_type()? };
+                let ty = if is_loop {
+                    TypeId::NORETURN
+                } else {
+                    self.parse_type()?
+                };
                 let i = self.f.air.add_inst(tag, Data::default(), ty, name, span);
                 self.f.scratch.push(i);
                 let label = named.map_or(NO_NAME, |(n, _)| n);
@@ -1825,12 +2052,17 @@ impl<'s> Parser<'s> {
                     let n = self.name(self.text(t));
                     match self.f.labels.iter().rev().find(|l| l.0 == n && l.2) {
                         Some(l) => l.1,
-                        None => return err(t.span(), format!("`%{}` is not an enclosing loop", self.text(t))),
+                        None => {
+                            return err(
+                                span,
+                                format!("`%{}` is not an enclosing loop", self.text(t)),
+                            )
+                        }
                     }
                 } else {
                     match self.f.labels.iter().rev().find(|l| l.2) {
                         Some(l) => l.1,
-                        None => return err(op.span(), "`repeat` outside of a loop"),
+                        None => return err(span, "`repeat` outside of a loop"),
                     }
                 };
                 (Data { a: target, b: 0 }, noreturn)
@@ -1844,7 +2076,12 @@ impl<'s> Parser<'s> {
                 let n = self.name(self.text(t));
                 let block = match self.f.labels.iter().rev().find(|l| l.0 == n && !l.2) {
                     Some(l) => l.1,
-                    None => return err(t.span(), format!("`%{}` is not an enclosing block", self.text(t))),
+                    None => {
+                        return err(
+                            span,
+                            format!("`%{}` is not an enclosing block", self.text(t)),
+                        )
+                    }
                 };
                 let mut v = Ref::NONE;
                 if self.tok().kind == Tok::Comma {
@@ -1855,7 +2092,10 @@ impl<'s> Parser<'s> {
             }
             Form::CondBr => {
                 let c = self.operand()?;
-                let i = self.f.air.add_inst(tag, Data { a: c.0, b: 0 }, noreturn, name, span);
+                let i = self
+                    .f
+                    .air
+                    .add_inst(tag, Data { a: c.0, b: 0 }, noreturn, name, span);
                 self.f.scratch.push(i);
                 let start = self.f.scratch.len();
                 self.f.scratch.extend_from_slice(&[0, 0]);
@@ -1871,7 +2111,10 @@ impl<'s> Parser<'s> {
             }
             Form::SwitchBr => {
                 let x = self.operand()?;
-                let i = self.f.air.add_inst(tag, Data { a: x.0, b: 0 }, noreturn, name, span);
+                let i = self
+                    .f
+                    .air
+                    .add_inst(tag, Data { a: x.0, b: 0 }, noreturn, name, span);
                 self.f.scratch.push(i);
                 self.switch_cases(i)?;
                 return Ok(());
@@ -1894,9 +2137,7 @@ impl<'s> Parser<'s> {
                 while self.tok().kind != Tok::RParen {
                     let r = self.operand()?;
                     self.f.scratch.push(r.0);
-                    if self.tok().kind != Tok::RParen {
-                        self.comma()?;
-                    }
+                    self.list_sep(Tok::RParen, ")")?;
                 }
                 self.advance();
                 self.f.scratch[start] = (self.f.scratch.len() - start - 1) as u32;
@@ -1981,7 +2222,9 @@ impl<'s> Parser<'s> {
                 self.advance();
             }
             let h = self.f.scratch.len();
-            self.f.scratch.extend_from_slice(&[items.len() as u32, (ranges.len() / 2) as u32, 0]);
+            self.f
+                .scratch
+                .extend_from_slice(&[items.len() as u32, (ranges.len() / 2) as u32, 0]);
             self.f.scratch.extend_from_slice(&items);
             self.f.scratch.extend_from_slice(&ranges);
             let body_start = self.f.scratch.len();
@@ -2002,8 +2245,19 @@ impl<'s> Parser<'s> {
 fn is_reserved(s: &str) -> bool {
     matches!(
         s,
-        "struct" | "extern" | "enum" | "union" | "error" | "fn" | "const" | "var" | "type"
-            | "export" | "callconv" | "errors" | "target"
+        "struct"
+            | "extern"
+            | "enum"
+            | "union"
+            | "error"
+            | "fn"
+            | "const"
+            | "var"
+            | "type"
+            | "export"
+            | "callconv"
+            | "errors"
+            | "target"
     ) || s.starts_with("error.")
 }
 

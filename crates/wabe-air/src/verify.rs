@@ -1029,10 +1029,8 @@ impl<'a> FnCheck<'a> {
                     .chain(s.else_body)
                     .collect(),
             };
-            if tag.form() != Form::Block || !bodies.is_empty() {
-                self.state[i] = State::Open;
-            }
             if !bodies.is_empty() {
+                self.state[i] = State::Open;
                 if self.depth >= MAX_BODY_DEPTH {
                     self.fail(
                         inst,
@@ -1065,7 +1063,8 @@ impl<'a> FnCheck<'a> {
                 ),
             };
             self.fail_at(span, msg);
-        } else if let Some(l) = last {
+        } else if let (None, Some(l)) = (ended_by, last) {
+            // (A body with an earlier end has been reported as having unreachable code.)
             if !self.ends_control(l, true) {
                 let msg = format!(
                     "body does not end with a terminator: its last instruction `{}` returns normally",
@@ -1142,16 +1141,14 @@ impl<'a> FnCheck<'a> {
             self.fail(inst, msg);
             return None;
         }
-        let name = self.inst_name(raw);
         let problem = match self.state[i] {
-            State::Unseen => Some(format!("`{name}` is used before it is defined")),
-            State::Open => Some(format!("`{name}` is used inside its own body")),
-            State::Closed => Some(format!(
-                "`{name}` is not in scope here: it is defined in another body"
-            )),
             State::Defined => None,
+            State::Unseen => Some("is used before it is defined"),
+            State::Open => Some("is used inside its own body"),
+            State::Closed => Some("is not in scope here: it is defined in another body"),
         };
-        if let Some(msg) = problem {
+        if let Some(problem) = problem {
+            let msg = format!("`{}` {problem}", self.inst_name(raw));
             self.fail(inst, msg);
             return None;
         }
@@ -1162,20 +1159,20 @@ impl<'a> FnCheck<'a> {
         let no_value = !otag.has_result()
             || (matches!(otag, Tag::Call | Tag::CallAlwaysTail | Tag::Block) && ty == TypeId::VOID);
         if no_value {
-            self.fail(
-                inst,
-                format!(
-                    "`{name}` (`{}`) has no value to use as an operand",
-                    otag.name()
-                ),
+            let msg = format!(
+                "`{}` (`{}`) has no value to use as an operand",
+                self.inst_name(raw),
+                otag.name()
             );
+            self.fail(inst, msg);
             return None;
         }
         if ty == TypeId::NORETURN {
-            self.fail(
-                inst,
-                format!("`{name}` has type `noreturn` and cannot be used as an operand"),
+            let msg = format!(
+                "`{}` has type `noreturn` and cannot be used as an operand",
+                self.inst_name(raw)
             );
+            self.fail(inst, msg);
             return None;
         }
         Some(ty)
@@ -2073,20 +2070,19 @@ impl<'a> FnCheck<'a> {
             );
             return None;
         };
-        let arg_tys: Vec<Option<TypeId>> =
-            args.map(|pos| self.op(inst, self.air.extra[pos])).collect();
+        let mut arg_tys: Vec<Option<TypeId>> = Vec::with_capacity(args.len());
+        for pos in args {
+            let t = self.op(inst, self.air.extra[pos]);
+            arg_tys.push(t);
+        }
         let callee_ty = callee_ty?;
         let fn_ty = match self.ptr(callee_ty) {
             Some((PtrSize::One, _, child)) if matches!(self.key(child), TypeKey::Fn { .. }) => {
                 child
             }
             _ => {
-                self.need(
-                    inst,
-                    false,
-                    "a function or a function pointer `*const fn (..) R`",
-                    callee_ty,
-                );
+                let what = "a function or a function pointer `*const fn (..) R`";
+                self.need(inst, false, what, callee_ty);
                 return None;
             }
         };
@@ -2094,14 +2090,15 @@ impl<'a> FnCheck<'a> {
             params,
             ret,
             callconv,
-        } = self.key(fn_ty).clone()
+        } = self.key(fn_ty)
         else {
             return None;
         };
-        let callee_name = self.callee_name(callee);
+        let (ret, callconv) = (*ret, *callconv);
         if arg_tys.len() != params.len() {
             let msg = format!(
-                "`{name}` of {callee_name} passes {} argument{}, but `{}` takes {}",
+                "`{name}` of {} passes {} argument{}, but `{}` takes {}",
+                self.callee_name(callee),
                 arg_tys.len(),
                 if arg_tys.len() == 1 { "" } else { "s" },
                 self.show(fn_ty),
@@ -2109,31 +2106,39 @@ impl<'a> FnCheck<'a> {
             );
             self.fail(inst, msg);
         } else {
-            for (i, (a, &p)) in arg_tys.iter().zip(params.iter()).enumerate() {
-                if let Some(a) = *a {
-                    if a != p {
+            for i in 0..arg_tys.len() {
+                let p = match self.key(fn_ty) {
+                    TypeKey::Fn { params, .. } => params[i],
+                    _ => return None,
+                };
+                match arg_tys[i] {
+                    Some(a) if a != p => {
                         let msg = format!(
-                            "argument {} of `{name}` of {callee_name} has type `{}`, but the parameter has type `{}`",
+                            "argument {} of `{name}` of {} has type `{}`, but the parameter has type `{}`",
                             i + 1,
+                            self.callee_name(callee),
                             self.show(a),
                             self.show(p)
                         );
                         self.fail(inst, msg);
                     }
+                    _ => {}
                 }
             }
         }
         if tail {
             if ret != self.ret {
                 let msg = format!(
-                    "`call_always_tail` of {callee_name}, which returns `{}`, in a function that returns `{}`",
+                    "`call_always_tail` of {}, which returns `{}`, in a function that returns `{}`",
+                    self.callee_name(callee),
                     self.show(ret),
                     self.show(self.ret)
                 );
                 self.fail(inst, msg);
             } else if callconv != self.callconv {
                 let msg = format!(
-                    "`call_always_tail` of {callee_name} needs the caller's calling convention"
+                    "`call_always_tail` of {} needs the caller's calling convention",
+                    self.callee_name(callee)
                 );
                 self.fail(inst, msg);
             }
@@ -2199,36 +2204,15 @@ impl<'a> FnCheck<'a> {
             );
             return None;
         };
-        let tys: Vec<Option<TypeId>> = elems
-            .map(|pos| self.op(inst, self.air.extra[pos]))
-            .collect();
+        let mut tys: Vec<Option<TypeId>> = Vec::with_capacity(elems.len());
+        for pos in elems {
+            let t = self.op(inst, self.air.extra[pos]);
+            tys.push(t);
+        }
         let t = t?;
-        let expected: Vec<(String, TypeId)> = match self.key(t) {
-            TypeKey::Struct { fields, .. } => fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    (
-                        format!("field {i} (`{}`)", self.module.name_str(f.name)),
-                        f.ty,
-                    )
-                })
-                .collect(),
-            TypeKey::Array { len, elem } => {
-                if *len != tys.len() as u64 {
-                    let msg = format!(
-                        "`aggregate_init` of `{}` needs {len} elements, not {}",
-                        self.show(t),
-                        tys.len()
-                    );
-                    self.fail(inst, msg);
-                    return None;
-                }
-                let elem = *elem;
-                (0..tys.len())
-                    .map(|i| (format!("element {i}"), elem))
-                    .collect()
-            }
+        let expected_len = match self.key(t) {
+            TypeKey::Struct { fields, .. } => fields.len() as u64,
+            TypeKey::Array { len, .. } => *len,
             _ => {
                 let msg = format!(
                     "`aggregate_init` needs a struct or array type, not `{}`",
@@ -2238,24 +2222,32 @@ impl<'a> FnCheck<'a> {
                 return None;
             }
         };
-        if expected.len() != tys.len() {
+        if expected_len != tys.len() as u64 {
             let msg = format!(
-                "`aggregate_init` of `{}` needs {} elements, not {}",
+                "`aggregate_init` of `{}` needs {expected_len} elements, not {}",
                 self.show(t),
-                expected.len(),
                 tys.len()
             );
             self.fail(inst, msg);
             return None;
         }
         let mut ok = true;
-        for ((what, want), got) in expected.iter().zip(tys) {
+        for (i, got) in tys.into_iter().enumerate() {
+            let (want, field) = match self.key(t) {
+                TypeKey::Struct { fields, .. } => (fields[i].ty, Some(fields[i].name)),
+                TypeKey::Array { elem, .. } => (*elem, None),
+                _ => return None,
+            };
             match got {
-                Some(g) if g != *want => {
+                Some(g) if g != want => {
+                    let what = match field {
+                        Some(n) => format!("field {i} (`{}`)", self.module.name_str(n)),
+                        None => format!("element {i}"),
+                    };
                     let msg = format!(
                         "{what} of `{}` has type `{}`, but the element has type `{}`",
                         self.show(t),
-                        self.show(*want),
+                        self.show(want),
                         self.show(g)
                     );
                     self.fail(inst, msg);

@@ -97,7 +97,9 @@ pub enum LinkError {
         count: usize,
     },
     /// A data relocation whose field does not fit in the atom.
-    #[error("data symbol `{name}`: {kind:?} relocation at offset {offset} is outside its {size} bytes")]
+    #[error(
+        "data symbol `{name}`: {kind:?} relocation at offset {offset} is outside its {size} bytes"
+    )]
     RelocOutOfBounds {
         /// The data symbol.
         name: String,

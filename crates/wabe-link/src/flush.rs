@@ -19,9 +19,9 @@ use std::borrow::Cow;
 use wabe_mir::{emit_body, write_uleb, Imm, MirFunction, Resolver, SymbolIndex, ValType};
 use wasm_encoder::{
     ConstExpr, DataSection, ElementSection, Elements, EntityType, ExportKind, ExportSection,
-    FunctionSection, GlobalSection, GlobalType, ImportSection, MemorySection, MemoryType,
-    NameMap, NameSection, ProducersField, ProducersSection, RefType, Section, TableSection,
-    TableType, TypeSection,
+    FunctionSection, GlobalSection, GlobalType, ImportSection, MemorySection, MemoryType, NameMap,
+    NameSection, ProducersField, ProducersSection, RefType, Section, TableSection, TableType,
+    TypeSection,
 };
 
 use crate::atom::{Atom, AtomKind, Segment};
@@ -483,9 +483,9 @@ impl Linker {
         let mut segments = Vec::new();
         for segment in Segment::ALL {
             let members = || {
-                self.atoms.iter().filter(move |a| {
-                    matches!(&a.kind, AtomKind::Data { segment: s, .. } if *s == segment)
-                })
+                self.atoms.iter().filter(
+                    move |a| matches!(&a.kind, AtomKind::Data { segment: s, .. } if *s == segment),
+                )
             };
             let Some(align) = members().map(|a| a.alignment).max() else {
                 continue;
@@ -799,10 +799,10 @@ impl Linker {
         let mut names = NameSection::new();
         let mut func_names = NameMap::new();
         for (k, import) in imports.iter().enumerate() {
-            func_names.append(k as u32, &self.display_name(import.sym));
+            func_names.append(k as u32, &self.name_for_output(import.sym));
         }
         for (k, &(sym, _, _)) in defined.iter().enumerate() {
-            func_names.append((imports.len() + k) as u32, &self.display_name(sym));
+            func_names.append((imports.len() + k) as u32, &self.name_for_output(sym));
         }
         if !func_names.is_empty() {
             names.functions(&func_names);
@@ -810,7 +810,7 @@ impl Linker {
         let mut global_names = NameMap::new();
         global_names.append(0, "__stack_pointer");
         for (k, &sym) in data_globals.iter().enumerate() {
-            global_names.append(1 + k as u32, &self.display_name(sym));
+            global_names.append(1 + k as u32, &self.name_for_output(sym));
         }
         names.globals(&global_names);
         if !data_names.is_empty() {
@@ -828,6 +828,14 @@ impl Linker {
         Ok(out)
     }
 
+    /// A symbol's name for the name section, without allocating for named symbols.
+    fn name_for_output(&self, sym: SymbolIndex) -> Cow<'_, str> {
+        match self.symbol_name(sym) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(self.display_name(sym)),
+        }
+    }
+
     /// The initial bytes of one output segment, with relocations applied.
     fn segment_bytes(
         &self,
@@ -836,7 +844,11 @@ impl Linker {
     ) -> Result<Vec<u8>, LinkError> {
         let mut bytes = vec![0u8; seg.size as usize];
         for atom in &self.atoms {
-            let AtomKind::Data { bytes: data, segment } = &atom.kind else {
+            let AtomKind::Data {
+                bytes: data,
+                segment,
+            } = &atom.kind
+            else {
                 continue;
             };
             if *segment != seg.segment {

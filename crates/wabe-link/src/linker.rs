@@ -7,8 +7,8 @@ use wabe_mir::{MirFunction, Reloc, RelocKind, SymbolIndex, ValType};
 use crate::atom::{Atom, AtomIndex, AtomKind, Segment};
 use crate::flush::{MemoryLayout, SymbolValue};
 use crate::symbol::{
-    DataDef, FuncSig, FunctionDef, GlobalDef, NameId, Names, SigRef, Symbol, SymbolKind,
-    Synthetic, BINDING_LOCAL, UNDEFINED, VISIBILITY_HIDDEN,
+    DataDef, FuncSig, FunctionDef, GlobalDef, NameId, Names, SigRef, Symbol, SymbolKind, Synthetic,
+    BINDING_LOCAL, UNDEFINED, VISIBILITY_HIDDEN,
 };
 use crate::{LinkError, LinkOptions};
 
@@ -57,8 +57,11 @@ impl Linker {
             layout: None,
             values: Vec::new(),
         };
-        linker.stack_pointer =
-            linker.add_named("__stack_pointer", 0, SymbolKind::Global(GlobalDef::StackPointer));
+        linker.stack_pointer = linker.add_named(
+            "__stack_pointer",
+            0,
+            SymbolKind::Global(GlobalDef::StackPointer),
+        );
         linker.heap_base = linker.add_named(
             "__heap_base",
             0,

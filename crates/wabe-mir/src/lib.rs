@@ -11,6 +11,9 @@
 //!
 //! This crate knows wasm, not the IR it was generated from nor how the linker lays things out.
 //!
+//! [`MirFunction::display`] prints a function in a WAT-like form (one instruction per line,
+//! block bodies indented, symbols as `@sym3`) for snapshot tests.
+//!
 //! # Example
 //!
 //! ```

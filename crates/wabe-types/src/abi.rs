@@ -116,7 +116,9 @@ impl LoweredFn {
     }
 }
 
-/// The class of a type in the wasm Basic C ABI (see the [module docs](self)).
+/// The class of a type in the wasm Basic C ABI, as clang assigns it: empty aggregates are
+/// ignored, scalars and singleton aggregates are direct, 128-bit scalars are a pair of `i64`,
+/// and everything else is in memory. See [`TypePool::c_abi_class`].
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum CAbiClass {
     /// No runtime bits (`void`, empty structs): not passed, nothing returned.

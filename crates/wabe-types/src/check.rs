@@ -57,9 +57,6 @@ impl TypePool {
         match (self.key(ty), value) {
             // Payloads of optionals and error unions, and what only they accept.
             (TypeKey::Optional(_), Value::Null) => Ok(()),
-            (TypeKey::Optional(child), Value::DeclAddr(_)) if self.is_pointer_shaped(*child) => {
-                self.check_at(*child, value, path)
-            }
             (TypeKey::Optional(child), _) => self.check_at(*child, value, path),
             (TypeKey::ErrorUnion { error, .. }, Value::Error(_)) => {
                 self.check_at(*error, value, path)
@@ -193,11 +190,6 @@ impl TypePool {
         }
     }
 
-    /// Pointers of every kind, slices included.
-    fn is_pointer_shaped(&self, ty: TypeId) -> bool {
-        matches!(self.key(ty), TypeKey::Pointer { .. })
-    }
-
     fn check_int(&self, ty: TypeId, v: &Int, path: &str) -> Result<(), TypeError> {
         let ok = match self.key(ty) {
             TypeKey::Int { .. } | TypeKey::Usize | TypeKey::Isize => {
@@ -243,7 +235,8 @@ impl TypePool {
                 is_const: true,
                 child,
             } => {
-                matches!(*self.key(child), TypeKey::Array { len: n, elem } if is_u8(elem) && n == len)
+                let array = self.key(child);
+                matches!(*array, TypeKey::Array { len: n, elem } if is_u8(elem) && n == len)
             }
             TypeKey::Pointer {
                 size: PtrSize::Slice | PtrSize::Many | PtrSize::C,

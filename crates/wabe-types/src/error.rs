@@ -9,7 +9,7 @@ pub enum TypeError {
     /// A named type was defined twice.
     #[error("type `{0}` is already defined")]
     AlreadyDefined(String),
-    /// A type is larger than the address space.
+    /// A type is larger than the target's address space.
     #[error("type is too large")]
     TooLarge,
     /// A malformed type.

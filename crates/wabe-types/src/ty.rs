@@ -39,6 +39,15 @@ impl Target {
         }
     }
 
+    /// The largest size a type may have: the size of the address space minus one byte
+    /// (`u32::MAX` on wasm32).
+    pub fn max_object_size(self) -> u64 {
+        match self {
+            Target::Wasm32 => u32::MAX as u64,
+            Target::Wasm64 => u64::MAX,
+        }
+    }
+
     /// The target's name as written in IR text.
     pub fn name(self) -> &'static str {
         match self {
@@ -381,6 +390,9 @@ impl TypePool {
         }
         self.validate(&key)?;
         let (layout, offsets) = self.compute_layout(&key)?;
+        if layout.size > self.target.max_object_size() {
+            return Err(TypeError::TooLarge);
+        }
         let id = TypeId(self.keys.len() as u32);
         let complete = !matches!(key, TypeKey::Forward(_));
         self.keys.push(key.clone());
@@ -426,6 +438,9 @@ impl TypePool {
         }
         self.validate(&key)?;
         let (layout, offsets) = self.compute_layout(&key)?;
+        if layout.size > self.target.max_object_size() {
+            return Err(TypeError::TooLarge);
+        }
         self.map.remove(&old);
         self.map.entry(key.clone()).or_insert(id);
         self.keys[id.0 as usize] = key;

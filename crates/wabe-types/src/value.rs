@@ -400,7 +400,11 @@ pub fn float_bits_to_f64(ty: crate::FloatType, bits: u128) -> f64 {
             }
             // `u128 as f64` rounds to nearest, so only results in f64's subnormal range round
             // twice.
-            let (m, e) = if exp == 0 { (mant, -16382) } else { (mant | (1u128 << 112), exp - 16383) };
+            let (m, e) = if exp == 0 {
+                (mant, -16382)
+            } else {
+                (mant | (1u128 << 112), exp - 16383)
+            };
             s * scale(m as f64, e - 112)
         }
     }

@@ -45,7 +45,10 @@ fn engine() -> Engine {
         .wasm_bulk_memory(true)
         .wasm_multi_value(true)
         .wasm_sign_extension(true)
-        .wasm_saturating_float_to_int(true);
+        .wasm_saturating_float_to_int(true)
+        // Deeply recursive programs are normal; wasmi's own call stack is on the heap.
+        .set_max_recursion_depth(200_000)
+        .set_max_stack_height(64 * 1024 * 1024);
     Engine::new(&config)
 }
 

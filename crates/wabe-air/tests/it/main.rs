@@ -1,1 +1,3 @@
+mod parse_errors;
+mod roundtrip;
 mod verify;

@@ -30,7 +30,10 @@ const TYPES: &[(&str, &str)] = &[
     ("S9", "extern struct { a: u16, x: f128 }"),
     ("S10", "extern struct { arr: [2]S3, tail: u8 }"),
     ("S11", "extern struct { a: i8, b: i16, c: i32, d: i64 }"),
-    ("S12", "extern struct { f: *const fn (u32) void, g: ?*const fn () void, c: u8 }"),
+    (
+        "S12",
+        "extern struct { f: *const fn (u32) void, g: ?*const fn () void, c: u8 }",
+    ),
     ("Empty", "extern struct {}"),
     ("S13", "extern struct { e: Empty, a: u32 }"),
     ("S14", "extern struct { bytes: [5]u8, w: u16 }"),
@@ -39,7 +42,10 @@ const TYPES: &[(&str, &str)] = &[
     ("S16", "extern struct { m: [2][3]u8, d: f64 }"),
     ("S17", "extern struct { x: u128, y: u8, z: u64 }"),
     ("S18", "extern struct { a: bool, b: bool, c: f32, d: bool }"),
-    ("S19", "extern struct { p: [*]u32, c: [*c]u8, o: ?*u8, s: isize }"),
+    (
+        "S19",
+        "extern struct { p: [*]u32, c: [*c]u8, o: ?*u8, s: isize }",
+    ),
     ("S20", "extern struct { a: u32, z: [0]u64 }"),
     ("Color", "enum(u8) { red, green, blue }"),
     ("S21", "extern struct { c: Color, d: u16, e: Color }"),
@@ -134,20 +140,30 @@ fn zig_command(prefix: &[String]) -> Command {
 /// compiler's message.
 fn compile(source: &str, target: Target, what: &str, extra: &[&str]) -> Vec<u8> {
     let prefix = zig();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("wabe-types-c-abi-{}-{}-{what}", std::process::id(), target.name()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "wabe-types-c-abi-{}-{}-{what}",
+        std::process::id(),
+        target.name()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let (c, o) = (dir.join(format!("{what}.c")), dir.join(format!("{what}.o")));
     std::fs::write(&c, source).unwrap();
     let out = zig_command(&prefix)
         .current_dir(&dir)
-        .args(["cc", &format!("--target={}-freestanding", target.name()), "-std=gnu11", "-c"])
+        .args([
+            "cc",
+            &format!("--target={}-freestanding", target.name()),
+            "-std=gnu11",
+            "-c",
+        ])
         .args(extra)
         .arg(&c)
         .arg("-o")
         .arg(&o)
         .output()
         .expect("running zig cc");
+    let bytes = std::fs::read(&o);
+    let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
         panic!(
             "zig cc disagrees with wabe-types ({what}, {}):\n{}\n--- the C source ---\n{source}",
@@ -155,9 +171,7 @@ fn compile(source: &str, target: Target, what: &str, extra: &[&str]) -> Vec<u8> 
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let bytes = std::fs::read(&o).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    bytes
+    bytes.expect("zig cc wrote no object")
 }
 
 /// Writes C declarations for wabe types, one typedef per type (`t<id>`), so that declarators
@@ -201,7 +215,11 @@ impl CGen<'_> {
             TypeKey::Float(FloatType::F128) => "long double".to_string(),
             TypeKey::Enum { tag, .. } => self.c(tag),
             TypeKey::Optional(c) if p.is_pointer_like_optional(ty) => self.c(c),
-            TypeKey::Pointer { size, is_const, child } => {
+            TypeKey::Pointer {
+                size,
+                is_const,
+                child,
+            } => {
                 assert_ne!(size, PtrSize::Slice, "C has no slices");
                 if let TypeKey::Fn { params, ret, .. } = p.key(child).clone() {
                     let params = self.param_list(&params);
@@ -219,15 +237,29 @@ impl CGen<'_> {
                 let _ = writeln!(self.out, "typedef {e} {name}[{len}];");
                 name
             }
-            TypeKey::Struct { fields, .. } | TypeKey::Union { fields, tag: None, .. } => {
-                let kw = if matches!(p.key(ty), TypeKey::Struct { .. }) { "struct" } else { "union" };
-                let tags = self.names.get(&ty).cloned().unwrap_or_else(|| format!("s{}", ty.0));
+            TypeKey::Struct { fields, .. }
+            | TypeKey::Union {
+                fields, tag: None, ..
+            } => {
+                let kw = if matches!(p.key(ty), TypeKey::Struct { .. }) {
+                    "struct"
+                } else {
+                    "union"
+                };
+                let tags = self
+                    .names
+                    .get(&ty)
+                    .cloned()
+                    .unwrap_or_else(|| format!("s{}", ty.0));
                 let mut body = String::new();
                 for f in fields.iter() {
                     let ft = self.c(f.ty);
                     let _ = write!(body, " {ft} {};", p.names.resolve(f.name));
                 }
-                let _ = writeln!(self.out, "{kw} {tags} {{{body} }};\ntypedef {kw} {tags} {name};");
+                let _ = writeln!(
+                    self.out,
+                    "{kw} {tags} {{{body} }};\ntypedef {kw} {tags} {name};"
+                );
                 name
             }
             _ => panic!("no C type for `{}`", p.display(ty)),
@@ -259,7 +291,12 @@ fn env(target: Target) -> (Env, HashMap<TypeId, String>) {
 fn layout_source(target: Target) -> (String, usize) {
     let (env, names) = env(target);
     let pool = &env.pool;
-    let mut g = CGen { pool, names, done: HashMap::new(), out: String::new() };
+    let mut g = CGen {
+        pool,
+        names,
+        done: HashMap::new(),
+        out: String::new(),
+    };
     let mut asserts = String::new();
     let mut count = 0;
     let mut assert = |cond: String, what: String| {
@@ -273,10 +310,25 @@ fn layout_source(target: Target) -> (String, usize) {
         }
         let c = g.c(t);
         let (size, align) = (pool.abi_size(t), pool.abi_align(t));
-        assert(format!("sizeof({c}) == {size}"), format!("wabe: sizeof({name}) == {size}"));
-        assert(format!("_Alignof({c}) == {align}"), format!("wabe: _Alignof({name}) == {align}"));
-        let kw = if matches!(pool.key(t), TypeKey::Struct { .. }) { "struct" } else { "union" };
-        for (i, f) in pool.struct_fields(t).iter().chain(pool.union_fields(t)).enumerate() {
+        assert(
+            format!("sizeof({c}) == {size}"),
+            format!("wabe: sizeof({name}) == {size}"),
+        );
+        assert(
+            format!("_Alignof({c}) == {align}"),
+            format!("wabe: _Alignof({name}) == {align}"),
+        );
+        let kw = if matches!(pool.key(t), TypeKey::Struct { .. }) {
+            "struct"
+        } else {
+            "union"
+        };
+        for (i, f) in pool
+            .struct_fields(t)
+            .iter()
+            .chain(pool.union_fields(t))
+            .enumerate()
+        {
             let field = pool.names.resolve(f.name);
             let off = pool.field_offset(t, i);
             assert(
@@ -286,15 +338,24 @@ fn layout_source(target: Target) -> (String, usize) {
             let fc = g.c(f.ty);
             let (fs, fa) = (pool.abi_size(f.ty), pool.abi_align(f.ty));
             let ft = pool.display(f.ty);
-            assert(format!("sizeof({fc}) == {fs}"), format!("wabe: sizeof({ft}) == {fs}"));
-            assert(format!("_Alignof({fc}) == {fa}"), format!("wabe: _Alignof({ft}) == {fa}"));
+            assert(
+                format!("sizeof({fc}) == {fs}"),
+                format!("wabe: sizeof({ft}) == {fs}"),
+            );
+            assert(
+                format!("_Alignof({fc}) == {fa}"),
+                format!("wabe: _Alignof({ft}) == {fa}"),
+            );
         }
     }
     (format!("{}\n{asserts}", g.out), count)
 }
 
 fn check_layouts(target: Target) {
-    let structs = TYPES.iter().filter(|(_, s)| s.starts_with("extern struct")).count();
+    let structs = TYPES
+        .iter()
+        .filter(|(_, s)| s.starts_with("extern struct"))
+        .count();
     assert!(structs >= 20, "only {structs} extern structs");
     let (source, count) = layout_source(target);
     assert!(count > 100, "only {count} assertions");
@@ -312,22 +373,37 @@ fn extern_struct_layout_matches_clang_wasm64() {
 }
 
 /// The C source defining every function of [`FNS`], and wabe's lowering of each.
-fn fn_source(target: Target) -> (String, Vec<(&'static str, Vec<ValType>, Vec<ValType>)>) {
+/// A wasm signature: parameters and results.
+type Sig = (Vec<ValType>, Vec<ValType>);
+
+fn fn_source(target: Target) -> (String, Vec<(&'static str, Sig)>) {
     let (mut env, names) = env(target);
     let fns: Vec<(&str, TypeId)> = FNS
         .iter()
         .map(|(name, src)| (*name, env.ty(&format!("{src} callconv(c)"))))
         .collect();
     let pool = &env.pool;
-    let mut g = CGen { pool, names, done: HashMap::new(), out: String::new() };
+    let mut g = CGen {
+        pool,
+        names,
+        done: HashMap::new(),
+        out: String::new(),
+    };
     let mut defs = String::new();
     let mut expected = Vec::new();
     for (name, f) in fns {
         let (params, ret, _) = pool.fn_info(f).unwrap();
         let ret_c = g.c(ret);
-        let ps: Vec<String> =
-            params.iter().enumerate().map(|(i, &p)| format!("{} p{i}", g.c(p))).collect();
-        let ps = if ps.is_empty() { "void".to_string() } else { ps.join(", ") };
+        let ps: Vec<String> = params
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| format!("{} p{i}", g.c(p)))
+            .collect();
+        let ps = if ps.is_empty() {
+            "void".to_string()
+        } else {
+            ps.join(", ")
+        };
         let body = if ret == TypeId::VOID {
             String::new()
         } else {
@@ -335,13 +411,13 @@ fn fn_source(target: Target) -> (String, Vec<(&'static str, Vec<ValType>, Vec<Va
         };
         let _ = writeln!(defs, "{ret_c} {name}({ps}) {{ {body} }}");
         let sig = wabe_types::lower_fn_type(pool, f).unwrap();
-        expected.push((name, sig.params, sig.results));
+        expected.push((name, (sig.params, sig.results)));
     }
     (format!("{}\n{defs}", g.out), expected)
 }
 
 /// Each defined function's wasm signature, by symbol name, read from a relocatable object.
-fn signatures(obj: &[u8]) -> HashMap<String, (Vec<ValType>, Vec<ValType>)> {
+fn signatures(obj: &[u8]) -> HashMap<String, Sig> {
     use wasmparser::{KnownCustom, Linking, Payload, SymbolInfo, TypeRef};
     let conv = |v: &wasmparser::ValType| match v {
         wasmparser::ValType::I32 => ValType::I32,
@@ -378,7 +454,11 @@ fn signatures(obj: &[u8]) -> HashMap<String, (Vec<ValType>, Vec<ValType>)> {
                     for sub in l.subsections() {
                         if let Linking::SymbolTable(map) = sub.unwrap() {
                             for sym in map {
-                                if let SymbolInfo::Func { index, name: Some(n), .. } = sym.unwrap()
+                                if let SymbolInfo::Func {
+                                    index,
+                                    name: Some(n),
+                                    ..
+                                } = sym.unwrap()
                                 {
                                     symbols.push((n.to_string(), index));
                                 }
@@ -390,7 +470,10 @@ fn signatures(obj: &[u8]) -> HashMap<String, (Vec<ValType>, Vec<ValType>)> {
             _ => {}
         }
     }
-    symbols.into_iter().map(|(n, i)| (n, types[funcs[i as usize] as usize].clone())).collect()
+    symbols
+        .into_iter()
+        .map(|(n, i)| (n, types[funcs[i as usize] as usize].clone()))
+        .collect()
 }
 
 fn show(params: &[ValType], results: &[ValType]) -> String {
@@ -403,7 +486,7 @@ fn check_signatures(target: Target) {
     let obj = compile(&source, target, "signatures", &["-O1"]);
     let found = signatures(&obj);
     let mut mismatches = String::new();
-    for (name, params, results) in &expected {
+    for (name, (params, results)) in &expected {
         let Some((cp, cr)) = found.get(*name) else {
             let _ = writeln!(mismatches, "{name}: not found in the object");
             continue;

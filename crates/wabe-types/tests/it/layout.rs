@@ -21,40 +21,136 @@ pub const DEFS: &[(&str, &str)] = &[
 /// The corpus: every row of IR.md 3.1, and the corners between them.
 pub const CORPUS: &[&str] = &[
     // Integers: 0 bits, up to 8/16/32/64, and above 64 rounded to multiples of 128 bits.
-    "u0", "u1", "i1", "u7", "u8", "i8", "u9", "u16", "i16", "u17", "u24", "u32", "i32", "u33",
-    "u48", "u63", "u64", "i64", "u65", "u100", "u128", "i128", "u129", "u255", "u256", "u257",
+    "u0",
+    "u1",
+    "i1",
+    "u7",
+    "u8",
+    "i8",
+    "u9",
+    "u16",
+    "i16",
+    "u17",
+    "u24",
+    "u32",
+    "i32",
+    "u33",
+    "u48",
+    "u63",
+    "u64",
+    "i64",
+    "u65",
+    "u100",
+    "u128",
+    "i128",
+    "u129",
+    "u255",
+    "u256",
+    "u257",
     "u1000",
     // Other scalars.
-    "void", "noreturn", "bool", "usize", "isize", "f16", "f32", "f64", "f80", "f128",
+    "void",
+    "noreturn",
+    "bool",
+    "usize",
+    "isize",
+    "f16",
+    "f32",
+    "f64",
+    "f80",
+    "f128",
     // Pointers and slices.
-    "*u8", "*const u8", "[*]u32", "[*c]u8", "[]u8", "[]const u16", "*const fn (u32) void",
+    "*u8",
+    "*const u8",
+    "[*]u32",
+    "[*c]u8",
+    "[]u8",
+    "[]const u16",
+    "*const fn (u32) void",
     "*Vec3",
     // Arrays.
-    "[0]u32", "[3]u8", "[3]u16", "[2]u64", "[4]void", "[2][3]u16", "[2]u128", "[2]Pair",
+    "[0]u32",
+    "[3]u8",
+    "[3]u16",
+    "[2]u64",
+    "[4]void",
+    "[2][3]u16",
+    "[2]u128",
+    "[2]Pair",
     // Optionals: pointer-like, payload + flag, zero-bit payload.
-    "?*u8", "?[*]u8", "?[*c]u8", "?*const fn () void", "?u8", "?u16", "?u32", "?u64", "?void",
-    "?bool", "?[]u8", "??*u8", "?f80", "?Pair", "?Color", "?MyErr", "?[0]u64",
+    "?*u8",
+    "?[*]u8",
+    "?[*c]u8",
+    "?*const fn () void",
+    "?u8",
+    "?u16",
+    "?u32",
+    "?u64",
+    "?void",
+    "?bool",
+    "?[]u8",
+    "??*u8",
+    "?f80",
+    "?Pair",
+    "?Color",
+    "?MyErr",
+    "?[0]u64",
     // Error sets and error unions.
-    "anyerror", "MyErr", "error { A, B }", "error {}", "anyerror!void", "anyerror!u8",
-    "anyerror!bool", "anyerror!u16", "anyerror!u32", "anyerror!u64", "anyerror!u128",
-    "anyerror![3]u8", "anyerror!?u32", "anyerror!Pair", "MyErr!f64", "error {}!u32",
+    "anyerror",
+    "MyErr",
+    "error { A, B }",
+    "error {}",
+    "anyerror!void",
+    "anyerror!u8",
+    "anyerror!bool",
+    "anyerror!u16",
+    "anyerror!u32",
+    "anyerror!u64",
+    "anyerror!u128",
+    "anyerror![3]u8",
+    "anyerror!?u32",
+    "anyerror!Pair",
+    "MyErr!f64",
+    "error {}!u32",
     "error {}!u8",
     // Structs: auto (sorted by alignment) and extern (declaration order).
-    "struct {}", "struct { a: u8, b: u64, c: u16 }", "extern struct { a: u8, b: u64, c: u16 }",
-    "struct { a: u8, b: u16, c: u8, d: u16 }", "struct { x: void, y: u32 }",
-    "struct { z: [0]u64, x: u32 }", "extern struct { x: u32, z: [0]u64 }",
-    "struct { a: bool, p: *u8, s: []u8, n: usize }", "Pair", "Vec3", "One", "Wrap", "Arr1",
-    "Big", "extern struct { c: u8, f: f80 }", "struct { e: struct {}, f: f32 }",
+    "struct {}",
+    "struct { a: u8, b: u64, c: u16 }",
+    "extern struct { a: u8, b: u64, c: u16 }",
+    "struct { a: u8, b: u16, c: u8, d: u16 }",
+    "struct { x: void, y: u32 }",
+    "struct { z: [0]u64, x: u32 }",
+    "extern struct { x: u32, z: [0]u64 }",
+    "struct { a: bool, p: *u8, s: []u8, n: usize }",
+    "Pair",
+    "Vec3",
+    "One",
+    "Wrap",
+    "Arr1",
+    "Big",
+    "extern struct { c: u8, f: f80 }",
+    "struct { e: struct {}, f: f32 }",
     // Enums take their tag's layout.
-    "Color", "Tag32", "enum(u0) { only }", "enum(u64) { a, b }", "enum(u128) { a, b }",
+    "Color",
+    "Tag32",
+    "enum(u0) { only }",
+    "enum(u64) { a, b }",
+    "enum(u128) { a, b }",
     "enum(i8) { neg = -1, pos = 1 }",
     // Unions: bare and tagged (payload first unless the tag is more aligned).
-    "union {}", "union { a: u8, b: u32 }", "union { a: u8, b: [5]u8 }", "union { f: f32 }",
-    "union(enum) { a: u32, b: f64 }", "union(enum) { a: u8, b: u16 }", "union(enum) { a: u8 }",
-    "union(enum) { a: void, b: void }", "union(Tag32) { a: u8, b: bool }",
+    "union {}",
+    "union { a: u8, b: u32 }",
+    "union { a: u8, b: [5]u8 }",
+    "union { f: f32 }",
+    "union(enum) { a: u32, b: f64 }",
+    "union(enum) { a: u8, b: u16 }",
+    "union(enum) { a: u8 }",
+    "union(enum) { a: void, b: void }",
+    "union(Tag32) { a: u8, b: bool }",
     "union(enum) { a: u128, b: u8 }",
     // Function types have no runtime bits.
-    "fn (u32) void", "fn (Pair, u128) Pair callconv(c)",
+    "fn (u32) void",
+    "fn (Pair, u128) Pair callconv(c)",
 ];
 
 fn c_class(pool: &TypePool, ty: TypeId) -> String {
@@ -73,7 +169,13 @@ fn parts(pool: &TypePool, ty: TypeId) -> String {
     match pool.key(ty) {
         TypeKey::Struct { fields, .. } => {
             for (i, f) in fields.iter().enumerate() {
-                let _ = write!(s, "{}{}@{}", if i > 0 { " " } else { "" }, pool.names.resolve(f.name), pool.field_offset(ty, i));
+                let _ = write!(
+                    s,
+                    "{}{}@{}",
+                    if i > 0 { " " } else { "" },
+                    pool.names.resolve(f.name),
+                    pool.field_offset(ty, i)
+                );
             }
         }
         TypeKey::Union { tag, .. } => {
@@ -122,7 +224,9 @@ pub fn table(target: Target) -> String {
             ]
         })
         .collect();
-    let header = ["type", "size", "align", "by-ref", "valtype", "C class", "parts"];
+    let header = [
+        "type", "size", "align", "by-ref", "valtype", "C class", "parts",
+    ];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -137,7 +241,11 @@ pub fn table(target: Target) -> String {
     let line = |out: &mut String, cells: &[&str]| {
         let mut l = String::new();
         for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            let _ = if i == 0 { write!(l, "{c:<w$}") } else { write!(l, " | {c:<w$}") };
+            let _ = if i == 0 {
+                write!(l, "{c:<w$}")
+            } else {
+                write!(l, " | {c:<w$}")
+            };
         }
         let _ = writeln!(out, "{}", l.trim_end());
     };

@@ -5,4 +5,5 @@ mod c_abi;
 mod layout;
 mod parse;
 mod props;
+mod types;
 mod values;

@@ -16,12 +16,19 @@ pub struct Env {
 
 impl Env {
     pub fn new(target: Target) -> Env {
-        Env { pool: TypePool::new(target), named: HashMap::new() }
+        Env {
+            pool: TypePool::new(target),
+            named: HashMap::new(),
+        }
     }
 
     /// Parses and interns a type.
     pub fn ty(&mut self, src: &str) -> TypeId {
-        let mut p = Parser { s: src.as_bytes(), i: 0, name: None };
+        let mut p = Parser {
+            s: src.as_bytes(),
+            i: 0,
+            name: None,
+        };
         let t = p.ty(self);
         p.ws();
         assert_eq!(p.i, src.len(), "trailing text in `{src}`");
@@ -31,7 +38,11 @@ impl Env {
     /// Defines a nominal type `name`: structs, enums, unions and error sets carry the name.
     pub fn def(&mut self, name: &str, src: &str) -> TypeId {
         let n = self.pool.names.intern(name);
-        let mut p = Parser { s: src.as_bytes(), i: 0, name: Some(n) };
+        let mut p = Parser {
+            s: src.as_bytes(),
+            i: 0,
+            name: Some(n),
+        };
         let t = p.ty(self);
         self.named.insert(name.to_string(), t);
         t
@@ -68,7 +79,12 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, tok: &str) {
-        assert!(self.eat(tok), "expected `{tok}` at {} in `{}`", self.i, self.text());
+        assert!(
+            self.eat(tok),
+            "expected `{tok}` at {} in `{}`",
+            self.i,
+            self.text()
+        );
     }
 
     fn text(&self) -> &str {
@@ -81,7 +97,11 @@ impl Parser<'_> {
         while self.i < self.s.len() && is_ident(self.s[self.i]) {
             self.i += 1;
         }
-        assert!(self.i > start, "expected a name at {start} in `{}`", self.text());
+        assert!(
+            self.i > start,
+            "expected a name at {start} in `{}`",
+            self.text()
+        );
         String::from_utf8(self.s[start..self.i].to_vec()).unwrap()
     }
 
@@ -105,7 +125,10 @@ impl Parser<'_> {
         let t = self.ty_prefix(env);
         if self.eat("!") {
             let payload = self.ty(env);
-            return env.pool.intern(TypeKey::ErrorUnion { error: t, payload }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::ErrorUnion { error: t, payload })
+                .unwrap();
         }
         t
     }
@@ -136,17 +159,32 @@ impl Parser<'_> {
             let elem = self.ty_prefix(env);
             return env.pool.intern(TypeKey::Array { len, elem }).unwrap();
         }
-        let layout = if self.eat("extern") { ContainerLayout::Extern } else { ContainerLayout::Auto };
+        let layout = if self.eat("extern") {
+            ContainerLayout::Extern
+        } else {
+            ContainerLayout::Auto
+        };
         if self.eat("struct") {
             let name = self.take_name();
             let fields = self.fields(env);
-            return env.pool.intern(TypeKey::Struct { name, layout, fields: fields.into() }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::Struct {
+                    name,
+                    layout,
+                    fields: fields.into(),
+                })
+                .unwrap();
         }
         if self.eat("union") {
             let name = self.take_name();
             // `union(enum)` numbers the fields itself; `union(E)` uses the enum `E`.
             let (tagged, explicit) = if self.eat("(") {
-                let t = if self.eat("enum") { None } else { Some(self.ty(env)) };
+                let t = if self.eat("enum") {
+                    None
+                } else {
+                    Some(self.ty(env))
+                };
                 self.expect(")");
                 (true, t)
             } else {
@@ -159,7 +197,14 @@ impl Parser<'_> {
                     env.pool.auto_tag_enum(&names).unwrap()
                 })
             });
-            return env.pool.intern(TypeKey::Union { name, tag, fields: fields.into() }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::Union {
+                    name,
+                    tag,
+                    fields: fields.into(),
+                })
+                .unwrap();
         }
         if self.eat("enum") {
             let name = self.take_name();
@@ -175,11 +220,21 @@ impl Parser<'_> {
                     next = self.number();
                 }
                 let name = env.pool.names.intern(&n);
-                fields.push(EnumField { name, value: Int::from_i128(next) });
+                fields.push(EnumField {
+                    name,
+                    value: Int::from_i128(next),
+                });
                 next += 1;
                 self.eat(",");
             }
-            return env.pool.intern(TypeKey::Enum { name, tag, fields: fields.into() }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::Enum {
+                    name,
+                    tag,
+                    fields: fields.into(),
+                })
+                .unwrap();
         }
         if self.eat("error") {
             let name = self.take_name();
@@ -190,7 +245,13 @@ impl Parser<'_> {
                 names.push(env.pool.names.intern(&n));
                 self.eat(",");
             }
-            return env.pool.intern(TypeKey::ErrorSet { name, names: names.into() }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::ErrorSet {
+                    name,
+                    names: names.into(),
+                })
+                .unwrap();
         }
         if self.eat("fn") {
             self.expect("(");
@@ -208,7 +269,14 @@ impl Parser<'_> {
             } else {
                 CallConv::Auto
             };
-            return env.pool.intern(TypeKey::Fn { params: params.into(), ret, callconv }).unwrap();
+            return env
+                .pool
+                .intern(TypeKey::Fn {
+                    params: params.into(),
+                    ret,
+                    callconv,
+                })
+                .unwrap();
         }
         let w = self.ident();
         let key = match w.as_str() {
@@ -227,12 +295,21 @@ impl Parser<'_> {
                 && w.len() > 1
                 && w[1..].bytes().all(|b| b.is_ascii_digit()) =>
             {
-                let signedness =
-                    if w.starts_with('i') { Signedness::Signed } else { Signedness::Unsigned };
-                TypeKey::Int { signedness, bits: w[1..].parse().unwrap() }
+                let signedness = if w.starts_with('i') {
+                    Signedness::Signed
+                } else {
+                    Signedness::Unsigned
+                };
+                TypeKey::Int {
+                    signedness,
+                    bits: w[1..].parse().unwrap(),
+                }
             }
             _ => {
-                return *env.named.get(&w).unwrap_or_else(|| panic!("unknown type `{w}`"));
+                return *env
+                    .named
+                    .get(&w)
+                    .unwrap_or_else(|| panic!("unknown type `{w}`"));
             }
         };
         env.pool.intern(key).unwrap()
@@ -245,7 +322,10 @@ impl Parser<'_> {
             let n = self.ident();
             self.expect(":");
             let ty = self.ty(env);
-            fields.push(Field { name: env.pool.names.intern(&n), ty });
+            fields.push(Field {
+                name: env.pool.names.intern(&n),
+                ty,
+            });
             self.eat(",");
         }
         fields

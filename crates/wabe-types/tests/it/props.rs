@@ -39,7 +39,10 @@ impl Desc {
 
 fn leaf() -> impl Strategy<Value = Desc> {
     prop_oneof![
-        (any::<bool>(), prop_oneof![0u16..=70, Just(128), 100u16..=300])
+        (
+            any::<bool>(),
+            prop_oneof![0u16..=70, Just(128), 100u16..=300]
+        )
             .prop_map(|(s, b)| Desc::Int(s, b)),
         Just(Desc::Usize),
         Just(Desc::Bool),
@@ -54,7 +57,10 @@ fn leaf() -> impl Strategy<Value = Desc> {
         .prop_map(Desc::Float),
         Just(Desc::AnyError),
         (0u8..3).prop_map(Desc::ErrorSet),
-        (prop_oneof![Just(8u16), Just(16), Just(32), Just(64), Just(128)], 1u8..5)
+        (
+            prop_oneof![Just(8u16), Just(16), Just(32), Just(64), Just(128)],
+            1u8..5
+        )
             .prop_map(|(b, n)| Desc::Enum(b, n)),
     ]
 }
@@ -81,13 +87,19 @@ fn desc() -> impl Strategy<Value = Desc> {
 }
 
 fn names(pool: &mut TypePool, n: usize) -> Vec<wabe_types::NameId> {
-    (0..n).map(|i| pool.names.intern(&format!("f{i}"))).collect()
+    (0..n)
+        .map(|i| pool.names.intern(&format!("f{i}")))
+        .collect()
 }
 
 fn build(pool: &mut TypePool, d: &Desc) -> TypeId {
     let key = match d {
         Desc::Int(s, b) => TypeKey::Int {
-            signedness: if *s { Signedness::Signed } else { Signedness::Unsigned },
+            signedness: if *s {
+                Signedness::Signed
+            } else {
+                Signedness::Unsigned
+            },
             bits: *b,
         },
         Desc::Usize => TypeKey::Usize,
@@ -95,27 +107,43 @@ fn build(pool: &mut TypePool, d: &Desc) -> TypeId {
         Desc::Void => TypeKey::Void,
         Desc::Float(f) => TypeKey::Float(*f),
         Desc::AnyError => TypeKey::AnyError,
-        Desc::ErrorSet(n) => {
-            TypeKey::ErrorSet { name: None, names: names(pool, *n as usize).into() }
-        }
+        Desc::ErrorSet(n) => TypeKey::ErrorSet {
+            name: None,
+            names: names(pool, *n as usize).into(),
+        },
         Desc::Enum(bits, n) => {
             let tag = pool.int(Signedness::Unsigned, *bits);
             let fields = names(pool, *n as usize)
                 .into_iter()
                 .enumerate()
-                .map(|(i, name)| EnumField { name, value: Int::from_i128(i as i128 * 3) })
+                .map(|(i, name)| EnumField {
+                    name,
+                    value: Int::from_i128(i as i128 * 3),
+                })
                 .collect();
-            TypeKey::Enum { name: None, tag, fields }
+            TypeKey::Enum {
+                name: None,
+                tag,
+                fields,
+            }
         }
         Desc::Ptr(size, c) => {
             let child = build(pool, c);
-            TypeKey::Pointer { size: *size, is_const: false, child }
+            TypeKey::Pointer {
+                size: *size,
+                is_const: false,
+                child,
+            }
         }
-        Desc::Array(len, c) => TypeKey::Array { len: *len, elem: build(pool, c) },
+        Desc::Array(len, c) => TypeKey::Array {
+            len: *len,
+            elem: build(pool, c),
+        },
         Desc::Optional(c) => TypeKey::Optional(build(pool, c)),
-        Desc::ErrorUnion(c) => {
-            TypeKey::ErrorUnion { error: TypeId::ANYERROR, payload: build(pool, c) }
-        }
+        Desc::ErrorUnion(c) => TypeKey::ErrorUnion {
+            error: TypeId::ANYERROR,
+            payload: build(pool, c),
+        },
         Desc::Struct(ext, fs) => {
             let tys: Vec<TypeId> = fs.iter().map(|f| build(pool, f)).collect();
             let fields = names(pool, tys.len())
@@ -123,15 +151,31 @@ fn build(pool: &mut TypePool, d: &Desc) -> TypeId {
                 .zip(tys)
                 .map(|(name, ty)| Field { name, ty })
                 .collect();
-            let layout = if *ext { ContainerLayout::Extern } else { ContainerLayout::Auto };
-            TypeKey::Struct { name: None, layout, fields }
+            let layout = if *ext {
+                ContainerLayout::Extern
+            } else {
+                ContainerLayout::Auto
+            };
+            TypeKey::Struct {
+                name: None,
+                layout,
+                fields,
+            }
         }
         Desc::Union(tagged, fs) => {
             let tys: Vec<TypeId> = fs.iter().map(|f| build(pool, f)).collect();
             let ns = names(pool, tys.len());
             let tag = tagged.then(|| pool.auto_tag_enum(&ns).unwrap());
-            let fields = ns.into_iter().zip(tys).map(|(name, ty)| Field { name, ty }).collect();
-            TypeKey::Union { name: None, tag, fields }
+            let fields = ns
+                .into_iter()
+                .zip(tys)
+                .map(|(name, ty)| Field { name, ty })
+                .collect();
+            TypeKey::Union {
+                name: None,
+                tag,
+                fields,
+            }
         }
     };
     pool.intern(key).unwrap()
@@ -177,14 +221,20 @@ fn regions(pool: &TypePool, ty: TypeId) -> Vec<(u64, u64, u64)> {
         }
         TypeKey::ErrorUnion { error, payload } if pool.has_runtime_bits(*payload) => {
             let (e, p) = pool.error_union_offsets(ty);
-            vec![(e, l(*error).0, l(*error).1), (p, l(*payload).0, l(*payload).1)]
+            vec![
+                (e, l(*error).0, l(*error).1),
+                (p, l(*payload).0, l(*payload).1),
+            ]
         }
         _ => Vec::new(),
     }
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 256, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 256,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {
@@ -200,10 +250,11 @@ proptest! {
             for t in all {
                 let (size, align) = (pool.abi_size(t), pool.abi_align(t));
                 prop_assert!(align.is_power_of_two(), "{}: align {}", pool.display(t), align);
-                prop_assert_eq!(size % align, 0, "{}: size {} align {}", pool.display(t), size, align);
+                let shown = pool.display(t);
+                prop_assert_eq!(size % align, 0, "{}: size {} align {}", shown, size, align);
                 prop_assert_eq!(pool.has_runtime_bits(t), size > 0);
                 if pool.is_by_ref(t) {
-                    prop_assert!(pool.has_runtime_bits(t), "{} is by-ref without bits", pool.display(t));
+                    prop_assert!(pool.has_runtime_bits(t), "{} is by-ref without bits", shown);
                 }
                 prop_assert_eq!(pool.valtype(t).is_some(), pool.has_runtime_bits(t));
             }
@@ -219,14 +270,15 @@ proptest! {
         for t in all {
             let size = pool.abi_size(t);
             let mut rs = regions(&pool, t);
+            let shown = pool.display(t);
             for &(off, len, align) in &rs {
-                prop_assert!(off + len <= size, "{}: part {}+{} beyond size {}", pool.display(t), off, len, size);
-                prop_assert_eq!(off % align, 0, "{}: part at {} not aligned to {}", pool.display(t), off, align);
+                prop_assert!(off + len <= size, "{}: part {}+{} beyond {}", shown, off, len, size);
+                prop_assert_eq!(off % align, 0, "{}: part at {} not aligned {}", shown, off, align);
             }
             rs.retain(|r| r.1 > 0);
             rs.sort();
             for w in rs.windows(2) {
-                prop_assert!(w[0].0 + w[0].1 <= w[1].0, "{}: parts {:?} overlap", pool.display(t), w);
+                prop_assert!(w[0].0 + w[0].1 <= w[1].0, "{}: parts {:?} overlap", shown, w);
             }
         }
     }
@@ -287,7 +339,10 @@ fn zero_value(pool: &TypePool, ty: TypeId) -> Value {
         TypeKey::Bool => Value::Bool(false),
         TypeKey::Float(_) => Value::Float(0),
         TypeKey::Int { .. } | TypeKey::Usize | TypeKey::Isize => Value::Int(Int::ZERO),
-        TypeKey::Pointer { size: PtrSize::Slice, .. } => Value::Undef,
+        TypeKey::Pointer {
+            size: PtrSize::Slice,
+            ..
+        } => Value::Undef,
         TypeKey::Pointer { .. } => Value::Int(Int::ZERO),
         TypeKey::Optional(_) => Value::Null,
         TypeKey::ErrorUnion { payload, .. } => zero_value(pool, *payload),
