@@ -112,6 +112,10 @@ pub(crate) fn lex(src: &str) -> Result<Lexed, Diagnostic> {
             strings: Vec::new(),
         },
     };
+    if src.starts_with('\u{feff}') {
+        // A byte order mark is not text.
+        lx.pos = 3;
+    }
     lx.run()?;
     Ok(lx.out)
 }

@@ -7,10 +7,10 @@
 //!
 //! 1. **Declare.** A flat scan finds every item name at brace depth 0: `type NAME =` items (their
 //!    token positions are remembered, and nominal ones — `struct`, `extern struct`, `enum`,
-//!    `union`, `error{..}` — are [`TypePool::reserve`]d at once), and `const NAME:`, `var NAME:`,
+//!    `union`, `error{..}` — are [`TypePool::reserve`](wabe_types::TypePool::reserve)d at once), and `const NAME:`, `var NAME:`,
 //!    `fn NAME(` declaration names (so that `@name` operands can be checked and dotted paths
 //!    split while the bodies are read). The same scan registers every error name with
-//!    [`TypePool::error_value`] in order of first appearance in the text, so error values do not
+//!    [`TypePool::error_value`](wabe_types::TypePool::error_value) in order of first appearance in the text, so error values do not
 //!    depend on the order in which the parser happens to read types.
 //! 2. **Define.** Items are parsed in source order. A type name is resolved on demand: an alias,
 //!    or a nominal type used by value, is defined the moment it is first needed (the parser jumps
@@ -34,19 +34,34 @@
 //!
 //! # Decisions where IR.md is silent
 //!
-//! - A tagged union's tag is an unnamed enum (`name: None`) whose fields are the union's field
+//! - A tagged union's tag is the unnamed enum of [`TypePool::auto_tag_enum`](wabe_types::TypePool::auto_tag_enum): the union's field
 //!   names numbered from 0, with the smallest unsigned tag type (`u0` for one field, `u1` for
 //!   two). `union(enum(u8))` picks the tag's integer type and `union(E)` uses an existing enum
 //!   type `E`.
 //! - `enum { a, b }` without a tag type is accepted and gets the smallest unsigned tag type;
-//!   explicit values then need an explicit tag type.
-//! - A `%N` or `%_N` name whose number is the instruction's own index is stored as
-//!   [`NO_NAME`](crate::NO_NAME): it is what the printer writes for unnamed instructions.
-//! - The item `errors { A, B }` (an extension, written first by the printer) fixes the values of
-//!   error names: their first appearance in the text decides their numbering.
+//!   explicit values then need an explicit tag type. Enum values must be distinct and fit.
+//! - Error values count from 1 in order of first appearance of the name anywhere in the text
+//!   (`error{..}`, `error.Name`). The item `errors { A, B }` (an extension, which the printer
+//!   writes first) pins that order.
+//! - An instruction with a result may be written without a name (the result is unused); the
+//!   printer then names it `%N`. A `%N` or `%_N` name whose number is the instruction's own index
+//!   is stored as [`NO_NAME`], since it is what the printer writes for unnamed
+//!   instructions.
+//! - Instructions are one per line: a token after an instruction on the same line is an error,
+//!   and `ret` / `repeat` take an operand only from their own line.
+//! - Switch case items may be written `VALUE:TYPE` (otherwise they are [`INFER`]); `else` must be
+//!   the last case; a comma after a case body is allowed.
 //! - `extern fn` parameters are written `name: T`, `%name: T` or just `T`.
 //! - Struct field names may be integers (`struct { 0: u32, 1: u1 }`), for tuple-like structs.
-//! - Instructions are one per line: a token after an instruction on the same line is an error.
+//! - `callconv(auto)` may be written; `null` is a value of optionals and C pointers, also as the
+//!   payload of an error union.
+//! - Float literals are read as `f64` and rounded to the type (so `f80`/`f128` constants have
+//!   `f64` precision); an integer literal of a float type is converted.
+//! - Integer literals are limited to 65535 bits; `[N]T` lengths to `u64`.
+//! - Errors for `br %l` / `repeat %l` point at the instruction; all others at the offending
+//!   token.
+//! - A type cannot hold an array or optional of itself even behind a pointer (`*[2]S` inside `S`):
+//!   the type pool lays out arrays when they are interned.
 
 use crate::air::{Air, Ref, Span, INFER, NO_NAME};
 use crate::inst::{Data, Form, Tag};
@@ -117,6 +132,17 @@ struct FnState {
     undo: Vec<NameId>,
     /// Enclosing blocks and loops: name, instruction, whether it is a loop.
     labels: Vec<(NameId, u32, bool)>,
+}
+
+/// The start of an instruction: `[%name =] op`.
+struct InstHead {
+    span: Span,
+    op: Token,
+    tag: Tag,
+    /// The `%name` written, or `NO_NAME`.
+    label: NameId,
+    /// The name stored in `Air::names` (`NO_NAME` also for `%N` naming instruction N).
+    stored: NameId,
 }
 
 struct Parser<'s> {
@@ -1258,9 +1284,34 @@ impl<'s> Parser<'s> {
 
     fn parse_value(&mut self, ty: TypeId) -> PResult<Value> {
         self.enter()?;
-        let r = self.parse_value_inner(ty);
+        // Aggregates nest through here: keep this frame and the aggregate ones small.
+        let r = if self.tok().kind == Tok::Dot && self.tok_at(self.pos + 1).kind == Tok::LBrace {
+            let span = self.tok().span();
+            self.advance();
+            self.advance();
+            self.aggregate(ty, span)
+        } else {
+            self.scalar_value(ty)
+        };
         self.leave();
         r
+    }
+
+    /// Whether `null` is a value of `ty`: optionals and C pointers, also as error union payloads.
+    fn accepts_null(&self, mut ty: TypeId) -> bool {
+        loop {
+            if ty == INFER {
+                return true;
+            }
+            match self.m.types.key(ty) {
+                TypeKey::Optional(_)
+                | TypeKey::Pointer {
+                    size: PtrSize::C, ..
+                } => return true,
+                TypeKey::ErrorUnion { payload, .. } => ty = *payload,
+                _ => return false,
+            }
+        }
     }
 
     fn mismatch<T>(&self, ty: TypeId, start: usize, span: Span) -> PResult<T> {
@@ -1275,7 +1326,7 @@ impl<'s> Parser<'s> {
         )
     }
 
-    fn parse_value_inner(&mut self, ty: TypeId) -> PResult<Value> {
+    fn scalar_value(&mut self, ty: TypeId) -> PResult<Value> {
         let t = self.tok();
         let span = t.span();
         let start = self.pos;
@@ -1286,16 +1337,7 @@ impl<'s> Parser<'s> {
                 match s {
                     "undef" => Ok(Value::Undef),
                     "null" => {
-                        let ok = ty == INFER
-                            || matches!(
-                                self.m.types.key(ty),
-                                TypeKey::Optional(_)
-                                    | TypeKey::Pointer {
-                                        size: PtrSize::C,
-                                        ..
-                                    }
-                            );
-                        if !ok {
+                        if !self.accepts_null(ty) {
                             return err(
                                 span,
                                 format!(
@@ -1467,104 +1509,128 @@ impl<'s> Parser<'s> {
         let named = self.tok().kind == Tok::Dot
             && self.tok_at(self.pos + 1).kind == Tok::Ident
             && self.tok_at(self.pos + 2).kind == Tok::Eq;
-        let kind_ok = b == INFER
+        self.check_aggregate_type(b, named, span)?;
+        if named {
+            self.aggregate_fields(b)
+        } else {
+            self.aggregate_elems(b)
+        }
+    }
+
+    fn check_aggregate_type(&self, b: TypeId, named: bool, span: Span) -> PResult<()> {
+        let ok = b == INFER
             || match self.m.types.key(b) {
                 TypeKey::Struct { .. } => true,
                 TypeKey::Union { .. } => named,
                 TypeKey::Array { .. } => !named,
                 _ => false,
             };
-        if !kind_ok {
-            let what = if named {
-                "`.{ .field = ... }`"
-            } else {
-                "`.{ ... }`"
-            };
-            return err(span, format!("{what} cannot be a `{}`", self.type_str(b)));
+        if ok {
+            return Ok(());
         }
-        if named {
-            let mut out: Vec<(NameId, Value)> = Vec::new();
-            while self.tok().kind != Tok::RBrace {
-                self.expect(Tok::Dot, ".")?;
-                let (fname, ft) = self.field_name()?;
-                self.expect(Tok::Eq, "=")?;
-                if out.iter().any(|(n, _)| *n == fname) {
-                    return err(
+        let what = if named {
+            "`.{ .field = ... }`"
+        } else {
+            "`.{ ... }`"
+        };
+        err(span, format!("{what} cannot be a `{}`", self.type_str(b)))
+    }
+
+    /// `.{ .x = 1, .y = 2 }` after the `.{`.
+    fn aggregate_fields(&mut self, b: TypeId) -> PResult<Value> {
+        let mut out: Vec<(NameId, Value)> = Vec::new();
+        while self.tok().kind != Tok::RBrace {
+            self.expect(Tok::Dot, ".")?;
+            let (fname, ft) = self.field_name()?;
+            self.expect(Tok::Eq, "=")?;
+            let fty = self.field_type(b, fname, ft, &out)?;
+            let v = self.parse_value(fty)?;
+            out.push((fname, v));
+            self.list_sep(Tok::RBrace, "}")?;
+        }
+        self.advance();
+        Ok(Value::Fields(out.into()))
+    }
+
+    /// The type of field `fname` of `b`, for a `.{ .name = ... }` value.
+    fn field_type(
+        &self,
+        b: TypeId,
+        fname: NameId,
+        ft: Token,
+        given: &[(NameId, Value)],
+    ) -> PResult<TypeId> {
+        if given.iter().any(|(n, _)| *n == fname) {
+            return err(
+                ft.span(),
+                format!("field `{}` is given twice", self.text(ft)),
+            );
+        }
+        if b == INFER {
+            return Ok(INFER);
+        }
+        match self.m.types.key(b) {
+            TypeKey::Struct { fields, .. } | TypeKey::Union { fields, .. } => {
+                match fields.iter().find(|f| f.name == fname) {
+                    Some(f) => Ok(f.ty),
+                    None => err(
                         ft.span(),
-                        format!("field `{}` is given twice", self.text(ft)),
-                    );
+                        format!("no field `{}` in `{}`", self.text(ft), self.type_str(b)),
+                    ),
                 }
-                let fty = if b == INFER {
-                    INFER
-                } else {
-                    match self.m.types.key(b) {
-                        TypeKey::Struct { fields, .. } | TypeKey::Union { fields, .. } => {
-                            match fields.iter().find(|f| f.name == fname) {
-                                Some(f) => f.ty,
-                                None => {
-                                    return err(
-                                        ft.span(),
-                                        format!(
-                                            "no field `{}` in `{}`",
-                                            self.text(ft),
-                                            self.type_str(b)
-                                        ),
-                                    )
-                                }
-                            }
-                        }
-                        _ => INFER,
-                    }
-                };
-                let v = self.parse_value(fty)?;
-                out.push((fname, v));
-                self.list_sep(Tok::RBrace, "}")?;
             }
-            self.advance();
-            return Ok(Value::Fields(out.into()));
+            _ => Ok(INFER),
         }
+    }
+
+    /// `.{ a, b, c }` after the `.{`.
+    fn aggregate_elems(&mut self, b: TypeId) -> PResult<Value> {
         let mut out: Vec<Value> = Vec::new();
         while self.tok().kind != Tok::RBrace {
-            let ety = if b == INFER {
-                INFER
-            } else {
-                match self.m.types.key(b) {
-                    TypeKey::Array { elem, .. } => *elem,
-                    TypeKey::Struct { fields, .. } => match fields.get(out.len()) {
-                        Some(f) => f.ty,
-                        None => {
-                            return err(
-                                self.tok().span(),
-                                format!("too many values for `{}`", self.type_str(b)),
-                            )
-                        }
-                    },
-                    _ => INFER,
-                }
-            };
+            let ety = self.elem_type(b, out.len())?;
             out.push(self.parse_value(ety)?);
             self.list_sep(Tok::RBrace, "}")?;
         }
         let close = self.tok().span();
         self.advance();
-        if b != INFER {
-            let want = match self.m.types.key(b) {
-                TypeKey::Array { len, .. } => *len,
-                TypeKey::Struct { fields, .. } => fields.len() as u64,
-                _ => out.len() as u64,
-            };
-            if want != out.len() as u64 {
-                return err(
-                    close,
-                    format!(
-                        "`{}` needs {want} values, found {}",
-                        self.type_str(b),
-                        out.len()
-                    ),
-                );
-            }
-        }
+        self.check_count(b, out.len(), close)?;
         Ok(Value::Aggregate(out.into()))
+    }
+
+    /// The type of element `i` of `b`, for a `.{ a, b, c }` value.
+    fn elem_type(&self, b: TypeId, i: usize) -> PResult<TypeId> {
+        if b == INFER {
+            return Ok(INFER);
+        }
+        match self.m.types.key(b) {
+            TypeKey::Array { elem, .. } => Ok(*elem),
+            TypeKey::Struct { fields, .. } => match fields.get(i) {
+                Some(f) => Ok(f.ty),
+                None => err(
+                    self.tok().span(),
+                    format!("too many values for `{}`", self.type_str(b)),
+                ),
+            },
+            _ => Ok(INFER),
+        }
+    }
+
+    fn check_count(&self, b: TypeId, n: usize, close: Span) -> PResult<()> {
+        if b == INFER {
+            return Ok(());
+        }
+        let want = match self.m.types.key(b) {
+            TypeKey::Array { len, .. } => *len,
+            TypeKey::Struct { fields, .. } => fields.len() as u64,
+            _ => n as u64,
+        };
+        if want != n as u64 {
+            return err(
+                close,
+                format!("`{}` needs {want} values, found {n}", self.type_str(b)),
+            );
+        }
+        Ok(())
     }
 
     /// `@name`, `@name.field`, `@name[3]`, `@name[2].x`, `@name[1..4]`.
@@ -1903,10 +1969,28 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Comma, ",").map(|_| ())
     }
 
+    /// Parses one instruction into the open body.
+    ///
+    /// Bodies nest through this function, so it stays small: the instructions with bodies and
+    /// the plain ones are each parsed by their own function.
     fn parse_inst(&mut self) -> PResult<()> {
+        let head = self.inst_head()?;
+        match head.tag.form() {
+            Form::Block | Form::Loop => self.inst_block(head),
+            Form::CondBr => self.inst_cond_br(head),
+            Form::SwitchBr => {
+                let x = self.operand()?;
+                let i = self.add_inst(&head, Data { a: x.0, b: 0 }, TypeId::NORETURN);
+                self.switch_cases(i)
+            }
+            _ => self.inst_plain(head),
+        }
+    }
+
+    /// Reads `[%name =] op` and checks the name.
+    fn inst_head(&mut self) -> PResult<InstHead> {
         let first = self.tok();
-        let span = first.span();
-        let mut named: Option<(NameId, Token)> = None;
+        let mut named = None;
         if first.kind == Tok::Local && self.tok_at(self.pos + 1).kind == Tok::Eq {
             named = Some((self.name(self.text(first)), first));
             self.advance();
@@ -1934,7 +2018,7 @@ impl<'s> Parser<'s> {
         };
         self.advance();
         let idx = self.f.air.len() as u32;
-        let mut name = NO_NAME;
+        let mut stored = NO_NAME;
         if let Some((n, t)) = named {
             if !tag.has_result() && tag != Tag::Loop {
                 return err(op.span(), format!("`{op_text}` has no result to name"));
@@ -1943,9 +2027,75 @@ impl<'s> Parser<'s> {
                 return err(t.span(), format!("`%{}` is already defined", self.text(t)));
             }
             if !is_index_name(self.text(t), idx) {
-                name = n;
+                stored = n;
             }
         }
+        Ok(InstHead {
+            span: first.span(),
+            op,
+            tag,
+            label: named.map_or(NO_NAME, |(n, _)| n),
+            stored,
+        })
+    }
+
+    /// Adds the instruction to the function and to the open body.
+    fn add_inst(&mut self, head: &InstHead, data: Data, ty: TypeId) -> u32 {
+        let i = self
+            .f
+            .air
+            .add_inst(head.tag, data, ty, head.stored, head.span);
+        self.f.scratch.push(i);
+        i
+    }
+
+    /// `%b = block T { ... }` and `[%l =] loop { ... }`.
+    fn inst_block(&mut self, head: InstHead) -> PResult<()> {
+        let is_loop = head.tag == Tag::Loop;
+        let ty = if is_loop {
+            TypeId::NORETURN
+        } else {
+            self.parse_type()?
+        };
+        let i = self.add_inst(&head, Data::default(), ty);
+        let label = head.label;
+        if label != NO_NAME {
+            self.define_value(label, i, false);
+        }
+        self.f.labels.push((label, i, is_loop));
+        let start = self.f.scratch.len();
+        self.parse_body()?;
+        let at = self.flush(start, true);
+        self.f.air.data[i as usize].a = at;
+        self.f.labels.pop();
+        if label != NO_NAME && !is_loop {
+            self.define_value(label, i, true);
+        }
+        Ok(())
+    }
+
+    /// `cond_br %c { ... } else { ... }`.
+    fn inst_cond_br(&mut self, head: InstHead) -> PResult<()> {
+        let c = self.operand()?;
+        let i = self.add_inst(&head, Data { a: c.0, b: 0 }, TypeId::NORETURN);
+        let start = self.f.scratch.len();
+        self.f.scratch.extend_from_slice(&[0, 0]);
+        self.parse_body()?;
+        self.f.scratch[start] = (self.f.scratch.len() - start - 2) as u32;
+        self.expect_kw("else")?;
+        let else_start = self.f.scratch.len();
+        self.parse_body()?;
+        self.f.scratch[start + 1] = (self.f.scratch.len() - else_start) as u32;
+        let at = self.flush(start, false);
+        self.f.air.data[i as usize].b = at;
+        Ok(())
+    }
+
+    /// The instructions without bodies.
+    fn inst_plain(&mut self, head: InstHead) -> PResult<()> {
+        let tag = head.tag;
+        let op = head.op;
+        let span = head.span;
         let noreturn = if tag.is_terminator() && tag.form() != Form::Call {
             TypeId::NORETURN
         } else {
@@ -1953,7 +2103,9 @@ impl<'s> Parser<'s> {
         };
         let none = Ref::NONE.0;
         let (data, ty) = match tag.form() {
-            Form::Arg => unreachable!("rejected above"),
+            Form::Arg | Form::Block | Form::Loop | Form::CondBr | Form::SwitchBr => {
+                unreachable!("parsed elsewhere")
+            }
             Form::Bin | Form::BinNoResult => {
                 let a = self.operand()?;
                 self.comma()?;
@@ -2021,30 +2173,6 @@ impl<'s> Parser<'s> {
                 let a = self.operand()?;
                 (Data { a: n, b: a.0 }, ty)
             }
-            Form::Block | Form::Loop => {
-                let is_loop = tag == Tag::Loop;
-                let ty = if is_loop {
-                    TypeId::NORETURN
-                } else {
-                    self.parse_type()?
-                };
-                let i = self.f.air.add_inst(tag, Data::default(), ty, name, span);
-                self.f.scratch.push(i);
-                let label = named.map_or(NO_NAME, |(n, _)| n);
-                if label != NO_NAME {
-                    self.define_value(label, i, false);
-                }
-                self.f.labels.push((label, i, is_loop));
-                let start = self.f.scratch.len();
-                self.parse_body()?;
-                let at = self.flush(start, true);
-                self.f.air.data[i as usize].a = at;
-                self.f.labels.pop();
-                if label != NO_NAME && !is_loop {
-                    self.define_value(label, i, true);
-                }
-                return Ok(());
-            }
             Form::Repeat => {
                 let t = self.tok();
                 let target = if t.kind == Tok::Local && t.line == op.line {
@@ -2090,35 +2218,6 @@ impl<'s> Parser<'s> {
                 }
                 (Data { a: block, b: v.0 }, noreturn)
             }
-            Form::CondBr => {
-                let c = self.operand()?;
-                let i = self
-                    .f
-                    .air
-                    .add_inst(tag, Data { a: c.0, b: 0 }, noreturn, name, span);
-                self.f.scratch.push(i);
-                let start = self.f.scratch.len();
-                self.f.scratch.extend_from_slice(&[0, 0]);
-                self.parse_body()?;
-                self.f.scratch[start] = (self.f.scratch.len() - start - 2) as u32;
-                self.expect_kw("else")?;
-                let else_start = self.f.scratch.len();
-                self.parse_body()?;
-                self.f.scratch[start + 1] = (self.f.scratch.len() - else_start) as u32;
-                let at = self.flush(start, false);
-                self.f.air.data[i as usize].b = at;
-                return Ok(());
-            }
-            Form::SwitchBr => {
-                let x = self.operand()?;
-                let i = self
-                    .f
-                    .air
-                    .add_inst(tag, Data { a: x.0, b: 0 }, noreturn, name, span);
-                self.f.scratch.push(i);
-                self.switch_cases(i)?;
-                return Ok(());
-            }
             Form::Ret => {
                 let t = self.tok();
                 let v = if t.line == op.line && !matches!(t.kind, Tok::RBrace | Tok::Eof) {
@@ -2161,11 +2260,9 @@ impl<'s> Parser<'s> {
                 (Data { a: line, b: col }, TypeId::VOID)
             }
         };
-        let i = self.f.air.add_inst(tag, data, ty, name, span);
-        debug_assert_eq!(i, idx);
-        self.f.scratch.push(i);
-        if let Some((n, _)) = named {
-            self.define_value(n, i, true);
+        let i = self.add_inst(&head, data, ty);
+        if head.label != NO_NAME {
+            self.define_value(head.label, i, true);
         }
         Ok(())
     }

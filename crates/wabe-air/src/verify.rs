@@ -48,11 +48,21 @@
 //! - `call_always_tail` needs the callee's return type and calling convention to equal the
 //!   caller's; its own type is `noreturn`.
 //! - `block noreturn` ends a body like a terminator; a `br` to it is an error.
-//! - A string constant of pointer type must point to const (`[]const u8`, `*const [N]u8`,
-//!   `[*]const u8`). Integer values are not float values: a float constant is `Value::Float`.
 //! - `@name` also types as a many-item pointer to the element type of an array declaration, and
 //!   `@name[i]` as a many-item pointer to the element.
 //! - `wasm_memory_size`/`wasm_memory_grow` accept memory index 0 only.
+//! - A `switch_br` without `else` must cover every value: checked exactly for `bool`, enums
+//!   (every field), error sets (every name) and integers of up to 128 bits (cases and ranges
+//!   together); integers wider than 128 bits and `anyerror` always need an `else`. A value that
+//!   two cases handle is an error, as in Zig.
+//! - C pointers (`[*c]T`) are accepted wherever a single-item pointer (`load`, `store`,
+//!   `struct_field_ptr`, ...) or a many-item pointer (`ptr_elem_ptr`, `ptr_add`, `memcpy`) is.
+//! - `cmp_eq`/`cmp_neq` also compare optional pointers (`?*T`); `ptrtoint` accepts them, and
+//!   `inttoptr` may produce them.
+//! - `wrap_errunion_err E!T, %e` accepts any error set contained in `E` (error values are
+//!   module-wide, so this costs nothing); `anyerror` only into `anyerror!T`.
+//! - `byte_swap` needs an integer whose width is a multiple of 8 bits, as Zig's `@byteSwap`.
+//! - An `arg` whose type is still the `void` placeholder takes its parameter's type.
 
 use crate::air::{Air, Ref, Span, INFER, NO_NAME};
 use crate::inst::{Form, Tag};
@@ -102,15 +112,25 @@ pub fn verify(module: &mut Module) -> Result<(), Error> {
     }
 }
 
-/// Checks that `value` is a valid constant of type `ty` (IR.md section 4): integers fit their
-/// width and signedness, floats are bit patterns of their format, `null` is only for optionals
-/// (and C pointers), `undef` is for any type with values, error names belong to their set, enum
-/// literals name a field, aggregates have the right number of elements, strings have the right
-/// length, and `@name` addresses name a declaration and have a compatible pointer type.
+/// Checks that `value` is a valid constant of type `ty` (IR.md section 4), knowing the module's
+/// declarations.
+///
+/// The type must have values (not `noreturn`, not a bare function type, defined); the value must
+/// fit it by [`TypePool::check_value`] (integers in range, enum literals naming a field, error
+/// names in their set, strings and aggregates of the right length, ...); and every `@name`
+/// address inside it must name a declaration, follow a valid path of elements and fields, and
+/// have a pointer type that matches what it points at (`*T`/`*const T` to the item, `[*]T` to an
+/// element, `[]T` for `@name[a..b]`), pointing to const when the declaration is a `const` or a
+/// function.
 ///
 /// Returns a sentence describing the first problem. Shared with the parser and declgen.
 pub fn check_value(module: &Module, ty: TypeId, value: &Value) -> Result<(), String> {
-    check_value_at(module, ty, value, 0)
+    check_value_type(&module.types, ty)?;
+    module
+        .types
+        .check_value(ty, value)
+        .map_err(|e| e.to_string())?;
+    check_addrs(module, ty, value, 0)
 }
 
 /// The type of an untyped `@name...` constant: `*const T` / `*T` for a declaration or an element
@@ -261,186 +281,43 @@ fn format_addr(names: &Interner, a: &DeclAddr) -> String {
     s
 }
 
-fn check_value_at(module: &Module, ty: TypeId, value: &Value, depth: usize) -> Result<(), String> {
-    let pool = &module.types;
-    let names = &pool.names;
-    check_value_type(pool, ty)?;
+/// Checks the `@name` addresses inside a value whose shape already fits its type: each names a
+/// declaration and has a pointer type compatible with what it points at.
+fn check_addrs(module: &Module, ty: TypeId, value: &Value, depth: usize) -> Result<(), String> {
     if depth > MAX_VALUE_DEPTH {
         return Err("the value is nested too deeply".to_string());
     }
-    if let Value::Undef = value {
-        return Ok(());
-    }
-    let t = || show(pool, ty);
-    let mismatch = || {
-        Err(format!(
-            "{} is not a value of type `{}`",
-            describe_value(names, value),
-            t()
-        ))
-    };
-    let nested = |ty, v| check_value_at(module, ty, v, depth + 1);
+    let pool = &module.types;
+    let names = &pool.names;
+    let nested = |ty, v| check_addrs(module, ty, v, depth + 1);
     match (pool.key(ty), value) {
-        (TypeKey::Void, Value::Aggregate(v)) if v.is_empty() => Ok(()),
-        (TypeKey::Bool, Value::Bool(_)) => Ok(()),
-        (TypeKey::Int { .. } | TypeKey::Usize | TypeKey::Isize, Value::Int(i)) => {
-            let (signed, bits) = pool.int_info(ty).unwrap_or((false, 0));
-            if i.fits(signed, bits) {
-                Ok(())
-            } else {
-                Err(format!("`{i}` does not fit `{}`", t()))
-            }
-        }
-        (TypeKey::Float(f), Value::Float(bits)) => {
-            if f.bits() >= 128 || bits >> f.bits() == 0 {
-                Ok(())
-            } else {
-                Err(format!("the float bits {bits:#x} do not fit `{}`", t()))
-            }
-        }
-        (TypeKey::Float(_), Value::Int(i)) => Err(format!(
-            "integer `{i}` is not a value of float type `{}`; write a float",
-            t()
-        )),
-        (TypeKey::Enum { fields, .. }, Value::EnumLiteral(n)) => {
-            if fields.iter().any(|f| f.name == *n) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "enum `{}` has no field `{}`",
-                    t(),
-                    names.resolve(*n)
-                ))
-            }
-        }
-        (TypeKey::Enum { fields, .. }, Value::Int(i)) => {
-            if fields.iter().any(|f| f.value == *i) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{i}` is not the value of any field of enum `{}`",
-                    t()
-                ))
-            }
-        }
-        (TypeKey::AnyError, Value::Error(_)) => Ok(()),
-        (TypeKey::ErrorSet { names: set, .. }, Value::Error(n)) => {
-            if set.contains(n) {
-                Ok(())
-            } else {
-                Err(format!("error `{}` is not in `{}`", names.resolve(*n), t()))
-            }
-        }
-        (TypeKey::Optional(_), Value::Null) => Ok(()),
-        (
-            TypeKey::Pointer {
-                size: PtrSize::C, ..
-            },
-            Value::Null,
-        ) => Ok(()),
-        // A plain value of an optional is its payload.
+        (_, Value::Undef | Value::Null) => Ok(()),
+        // In an optional or an error union, a plain value is the payload.
         (TypeKey::Optional(child), v) => nested(*child, v),
-        (TypeKey::ErrorUnion { error, .. }, Value::Error(_)) => nested(*error, value),
+        (TypeKey::ErrorUnion { .. }, Value::Error(_)) => Ok(()),
         (TypeKey::ErrorUnion { payload, .. }, v) => nested(*payload, v),
-        (TypeKey::Array { len, elem }, Value::Bytes(b)) if *elem == TypeId::U8 => {
-            if *len == b.len() as u64 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "a string of {} bytes is not a value of `{}`, which needs exactly {len}",
-                    b.len(),
-                    t()
-                ))
-            }
-        }
-        (
-            TypeKey::Pointer {
-                size,
-                is_const,
-                child,
-            },
-            Value::Bytes(b),
-        ) => {
-            let fits = match size {
-                PtrSize::Slice | PtrSize::Many | PtrSize::C => *child == TypeId::U8,
-                PtrSize::One => matches!(pool.key(*child),
-                    TypeKey::Array { len, elem } if *elem == TypeId::U8 && *len == b.len() as u64),
-            };
-            if !fits {
-                mismatch()
-            } else if !is_const {
-                Err(format!(
-                    "a string literal is read-only: `{}` must point to const",
-                    t()
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        (TypeKey::Array { len, elem }, Value::Aggregate(vs)) => {
-            if *len != vs.len() as u64 {
-                return Err(format!("`{}` needs {len} elements, not {}", t(), vs.len()));
-            }
+        (_, Value::DeclAddr(a)) => check_decl_addr(module, ty, a),
+        (TypeKey::Array { elem, .. }, Value::Aggregate(vs)) => {
             for (i, v) in vs.iter().enumerate() {
                 nested(*elem, v).map_err(|e| format!("element {i}: {e}"))?;
             }
             Ok(())
         }
         (TypeKey::Struct { fields, .. }, Value::Aggregate(vs)) => {
-            if fields.len() != vs.len() {
-                return Err(format!(
-                    "`{}` has {} fields, but the value gives {}",
-                    t(),
-                    fields.len(),
-                    vs.len()
-                ));
-            }
             for (f, v) in fields.iter().zip(vs.iter()) {
                 nested(f.ty, v).map_err(|e| format!("field `{}`: {e}", names.resolve(f.name)))?;
             }
             Ok(())
         }
-        (TypeKey::Struct { fields, .. }, Value::Fields(fs)) => {
-            for (i, (n, v)) in fs.iter().enumerate() {
-                let Some(f) = fields.iter().find(|f| f.name == *n) else {
-                    return Err(format!("`{}` has no field `{}`", t(), names.resolve(*n)));
-                };
-                if fs[..i].iter().any(|(m, _)| m == n) {
-                    return Err(format!("field `{}` is given twice", names.resolve(*n)));
+        (TypeKey::Struct { fields, .. } | TypeKey::Union { fields, .. }, Value::Fields(fs)) => {
+            for (n, v) in fs.iter() {
+                if let Some(f) = fields.iter().find(|f| f.name == *n) {
+                    nested(f.ty, v).map_err(|e| format!("field `{}`: {e}", names.resolve(*n)))?;
                 }
-                nested(f.ty, v).map_err(|e| format!("field `{}`: {e}", names.resolve(*n)))?;
-            }
-            if let Some(f) = fields
-                .iter()
-                .find(|f| !fs.iter().any(|(n, _)| *n == f.name))
-            {
-                return Err(format!(
-                    "field `{}` of `{}` is missing",
-                    names.resolve(f.name),
-                    t()
-                ));
             }
             Ok(())
         }
-        (TypeKey::Union { fields, .. }, Value::Fields(fs)) => {
-            let [(n, v)] = &fs[..] else {
-                return Err(format!(
-                    "a value of union `{}` names exactly one field, not {}",
-                    t(),
-                    fs.len()
-                ));
-            };
-            let Some(f) = fields.iter().find(|f| f.name == *n) else {
-                return Err(format!(
-                    "union `{}` has no field `{}`",
-                    t(),
-                    names.resolve(*n)
-                ));
-            };
-            nested(f.ty, v).map_err(|e| format!("field `{}`: {e}", names.resolve(*n)))
-        }
-        (_, Value::DeclAddr(a)) => check_decl_addr(module, ty, a),
-        _ => mismatch(),
+        _ => Ok(()),
     }
 }
 
@@ -465,7 +342,10 @@ fn resolve_decl_addr(module: &Module, addr: &DeclAddr) -> Result<AddrTarget, Str
     let Some(di) = module.decl_by_name(addr.decl) else {
         return Err(format!("`@{}` is not declared", names.resolve(addr.decl)));
     };
-    let (is_const, mut ty) = match &module.decl(di).kind {
+    let Some(decl) = module.decls.get(di.0 as usize) else {
+        return Err(format!("`@{}` is not declared", names.resolve(addr.decl)));
+    };
+    let (is_const, mut ty) = match &decl.kind {
         DeclKind::Fn(f) => (true, f.ty),
         DeclKind::Extern(e) => (true, e.ty),
         DeclKind::Const(g) => (true, g.ty),

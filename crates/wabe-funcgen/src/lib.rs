@@ -52,6 +52,14 @@ pub trait Context {
     fn stack_pointer(&mut self) -> SymbolIndex;
     /// The index of a function type, for `call_indirect`.
     fn func_type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32;
+    /// Lowers a by-reference constant operand (an aggregate, a slice, a big integer, ...) of
+    /// the function being generated to anonymous read-only data owned by it (a local atom of
+    /// the function's atom), returning the data symbol whose address is the constant's
+    /// address. Identical constants may share one symbol.
+    fn lower_constant(&mut self, ty: wabe_types::TypeId, value: &wabe_types::Value) -> Result<SymbolIndex, String> {
+        let _ = (ty, value);
+        Err("by-reference constant operands need a data-capable context".into())
+    }
 }
 
 /// Wasm features code generation may use.

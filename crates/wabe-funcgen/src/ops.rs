@@ -6,6 +6,9 @@ use wabe_air::{Data, Ref, Tag};
 use wabe_mir::{MirData, MirTag, ValType};
 use wabe_types::{FloatType, Int, TypeId, TypeKey, Value};
 
+/// The single values and inclusive ranges of one switch case.
+type CaseValues = (Vec<i64>, Vec<(i64, i64)>);
+
 /// The i32 and i64 variants of an integer instruction.
 fn pick(r: IntRepr, a: MirTag, b: MirTag) -> MirTag {
     if r.is64() {
@@ -72,7 +75,7 @@ impl FuncGen<'_> {
     }
 
     /// Puts the value of `x` into a local (re-using the one it has, if any).
-    fn to_local(&mut self, x: Ref, vt: ValType) -> Result<(u32, bool), Error> {
+    fn local_of(&mut self, x: Ref, vt: ValType) -> Result<(u32, bool), Error> {
         match self.resolve(x)? {
             WValue::Local(l) => Ok((l, false)),
             w => {
@@ -236,8 +239,8 @@ impl FuncGen<'_> {
             }
             Tag::Min | Tag::Max => {
                 // Zig semantics: a NaN operand yields the other operand.
-                let la = self.to_local(a, vt)?;
-                let lb = self.to_local(b, vt)?;
+                let la = self.local_of(a, vt)?;
+                let lb = self.local_of(b, vt)?;
                 let (eq, minmax) = (
                     p(MirTag::F32Ne, MirTag::F64Ne),
                     if tag == Tag::Min { p(MirTag::F32Min, MirTag::F64Min) } else { p(MirTag::F32Max, MirTag::F64Max) },
@@ -270,8 +273,8 @@ impl FuncGen<'_> {
 
     fn gen_div_floor(&mut self, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
         // q = a / b; if (a % b != 0 && (a ^ b) < 0) q -= 1
-        let la = self.to_local(a, r.vt)?;
-        let lb = self.to_local(b, r.vt)?;
+        let la = self.local_of(a, r.vt)?;
+        let lb = self.local_of(b, r.vt)?;
         self.local_get(la.0);
         self.local_get(lb.0);
         self.op(pick(r, MirTag::I32DivS, MirTag::I64DivS));
@@ -297,7 +300,7 @@ impl FuncGen<'_> {
 
     fn gen_mod(&mut self, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
         // m = a % b; if (m != 0 && (m ^ b) < 0) m += b
-        let lb = self.to_local(b, r.vt)?;
+        let lb = self.local_of(b, r.vt)?;
         self.emit_ref(a)?;
         self.local_get(lb.0);
         self.op(pick(r, MirTag::I32RemS, MirTag::I64RemS));
@@ -322,8 +325,8 @@ impl FuncGen<'_> {
     }
 
     fn gen_int_minmax(&mut self, min: bool, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
-        let la = self.to_local(a, r.vt)?;
-        let lb = self.to_local(b, r.vt)?;
+        let la = self.local_of(a, r.vt)?;
+        let lb = self.local_of(b, r.vt)?;
         self.local_get(la.0);
         self.local_get(lb.0);
         self.local_get(la.0);
@@ -369,8 +372,8 @@ impl FuncGen<'_> {
     }
 
     fn gen_add_sub_sat(&mut self, add: bool, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
-        let la = self.to_local(a, r.vt)?;
-        let lb = self.to_local(b, r.vt)?;
+        let la = self.local_of(a, r.vt)?;
+        let lb = self.local_of(b, r.vt)?;
         let res = self.alloc_local(r.vt);
         let opt = if add { pick(r, MirTag::I32Add, MirTag::I64Add) } else { pick(r, MirTag::I32Sub, MirTag::I64Sub) };
         self.local_get(la.0);
@@ -461,8 +464,8 @@ impl FuncGen<'_> {
             return Ok(self.store_result(ValType::I32));
         }
         // 64-bit container: detect 64-bit overflow by division, then clamp to the width.
-        let la = self.to_local(a, ValType::I64)?;
-        let lb = self.to_local(b, ValType::I64)?;
+        let la = self.local_of(a, ValType::I64)?;
+        let lb = self.local_of(b, ValType::I64)?;
         let p = self.alloc_local(ValType::I64);
         let ovf = self.alloc_local(ValType::I32);
         self.local_get(la.0);
@@ -552,7 +555,7 @@ impl FuncGen<'_> {
 
     fn gen_shl_sat(&mut self, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
         // w = normalize(a << s); overflow = (w >> s) != a; result = overflow ? sat : w
-        let la = self.to_local(a, r.vt)?;
+        let la = self.local_of(a, r.vt)?;
         let s = self.alloc_local(r.vt);
         self.emit_shift_amount(r, b)?;
         self.local_set(s);
@@ -649,7 +652,7 @@ impl FuncGen<'_> {
                 Tag::Fabs => p(M::F32Abs, M::F64Abs),
                 Tag::Round => {
                     // Half away from zero: t = trunc(x); t + (|x - t| >= 0.5 ? copysign(1, x) : 0)
-                    let lx = self.to_local(a, vt)?;
+                    let lx = self.local_of(a, vt)?;
                     let t = self.alloc_local(vt);
                     self.local_get(lx.0);
                     self.op(p(M::F32Trunc, M::F64Trunc));
@@ -956,7 +959,7 @@ impl FuncGen<'_> {
         };
         let sw = self.air.switch_br(inst);
         // Gather the values of each case.
-        let mut cases: Vec<(Vec<i64>, Vec<(i64, i64)>)> = Vec::with_capacity(sw.cases.len());
+        let mut cases: Vec<CaseValues> = Vec::with_capacity(sw.cases.len());
         for c in &sw.cases {
             let mut items = Vec::with_capacity(c.items.len());
             for &i in c.items {
@@ -986,7 +989,7 @@ impl FuncGen<'_> {
         }
         let span = if count == 0 { 0 } else { max - min + 1 };
         let dense = count > 0 && cases.len() >= 3 && span <= 1024 && span <= 4 * count;
-        let x = self.to_local(operand, r.vt)?;
+        let x = self.local_of(operand, r.vt)?;
         let else_body = sw.else_body;
         let bodies: Vec<&[u32]> = sw.cases.iter().map(|c| c.body).collect();
         if dense {

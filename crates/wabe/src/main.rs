@@ -112,7 +112,7 @@ enum Command {
     },
 }
 
-fn read(path: &PathBuf) -> Result<String, ExitCode> {
+fn read(path: &std::path::Path) -> Result<String, ExitCode> {
     std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read `{}`: {e}", path.display());
         ExitCode::from(2)
@@ -158,7 +158,7 @@ fn options(link: &LinkArgs) -> Result<Options, String> {
     Ok(o)
 }
 
-fn compile(path: &PathBuf, src: &str, link: &LinkArgs, target: Option<TargetArg>) -> Result<wabe::Output, ExitCode> {
+fn compile(path: &std::path::Path, src: &str, link: &LinkArgs, target: Option<TargetArg>) -> Result<wabe::Output, ExitCode> {
     let opts = options(link).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)

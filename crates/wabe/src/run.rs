@@ -107,7 +107,7 @@ pub fn invoke(module: &Module, wasm: &[u8], name: &str, args: &[String]) -> Resu
     host!("print_f64", f64, |x| format!("{x:?}"));
     for import in wmod.imports() {
         let known = import.module() == "env" && HOST_IMPORTS.contains(&import.name());
-        if !known && !(import.module() == "env" && import.name() == "memory") {
+        if !(known || import.module() == "env" && import.name() == "memory") {
             return Err(RunError::Load(format!(
                 "the program imports `{}.{}`, which `wabe run` does not provide (it provides env.{})",
                 import.module(),

@@ -1,3 +1,4 @@
-mod parse_errors;
-mod roundtrip;
 mod verify;
+mod roundtrip;
+mod parse_errors;
+mod parse_fuzz;

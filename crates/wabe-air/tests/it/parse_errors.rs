@@ -16,7 +16,7 @@ fn render(src: &str) -> String {
 
 /// The first diagnostic, `line:col: error: message`.
 fn first(src: &str) -> String {
-    parse(src).err().expect("expected an error").diagnostics[0].to_string()
+    parse(src).expect_err("expected an error").diagnostics[0].to_string()
 }
 
 macro_rules! error_case {
@@ -145,7 +145,7 @@ fn positions_are_precise() {
     // The spans the workspace's error programs rely on.
     assert_eq!(
         first("export fn f(%x: u32 {\n  ret %x\n}\n"),
-        "1:20: error: expected `)`, found `{`"
+        "1:21: error: expected `)`, found `{`"
     );
     assert_eq!(
         first("export fn f(%x: u8) u8 {\n  %r = add %x, 300:u8\n  ret %r\n}\n"),
@@ -161,7 +161,7 @@ fn positions_are_precise() {
     );
     assert_eq!(
         first("const s: [1]u8 = \"\\x4\"\n"),
-        "1:20: error: invalid escape sequence `\\x4\"`"
+        "1:19: error: invalid escape sequence `\\x4\"`"
     );
     assert_eq!(
         first("const x: i8 = -129\n"),
