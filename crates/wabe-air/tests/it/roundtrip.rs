@@ -252,3 +252,84 @@ fn empty_input_is_an_empty_module() {
         assert_eq!(print(&m), "");
     }
 }
+
+#[test]
+fn verified_modules_round_trip() {
+    // After the verifier has typed every instruction and constant, the printed text still
+    // parses, and printing is stable.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut sources: Vec<(String, String)> = corpus();
+    for dir in ["tests/programs", "examples"] {
+        for p in air_files(&root.join(dir)) {
+            sources.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    let mut verified = 0;
+    for (name, src) in sources {
+        let mut m = parse(&src).unwrap();
+        if wabe_air::verify(&mut m).is_err() {
+            continue;
+        }
+        verified += 1;
+        let p1 = print(&m);
+        let m2 = parse(&p1).unwrap_or_else(|e| panic!("{name}: {e}\n{p1}"));
+        assert_eq!(
+            p1,
+            print(&m2),
+            "{name}: printing a verified module is not stable"
+        );
+    }
+    assert!(verified > 0);
+}
+
+#[test]
+fn built_modules_round_trip() {
+    use wabe_air::{Data, Decl, FuncBuilder, Function};
+    use wabe_types::{CallConv, TypeKey};
+    let mut m = Module::new(wabe_types::Target::Wasm32);
+    let fn_ty = m
+        .types
+        .intern(TypeKey::Fn {
+            params: [TypeId::U32].into(),
+            ret: TypeId::U32,
+            callconv: CallConv::Auto,
+        })
+        .unwrap();
+    let x = m.name("x");
+    let mut b = FuncBuilder::new();
+    let arg = b.arg(0, TypeId::U32, x);
+    let one = b.constant(TypeId::U32, Value::Int(wabe_types::Int::from_i128(1)));
+    let sum = b.bin(Tag::Add, arg, one);
+    let blk = b.begin_block(TypeId::U32);
+    let lp = b.begin_loop();
+    let c = b.bin(Tag::CmpLt, sum, arg);
+    b.cond_br(c, |b| b.br(blk, sum), |b| b.repeat(lp));
+    b.end_block(lp);
+    b.end_block(blk);
+    b.push(
+        Tag::Ret,
+        Data { a: blk.0, b: 0 },
+        TypeId::NORETURN,
+        wabe_air::NO_NAME,
+    );
+    let air = b.finish();
+    let f = m.name("f");
+    m.add_decl(Decl {
+        name: f,
+        exported: true,
+        span: Default::default(),
+        kind: DeclKind::Fn(Function { ty: fn_ty, air }),
+    });
+    // Unnamed instructions print as their index; the loop needs no label.
+    let p1 = print(&m);
+    assert_eq!(
+        p1,
+        "\nexport fn f(%x: u32) u32 {\n  %1 = add %x, 1:u32\n  %2 = block u32 {\n    loop {\n      %4 = cmp_lt %1, %x\n      cond_br %4 {\n        br %2, %1\n      } else {\n        repeat\n      }\n    }\n  }\n  ret %2\n}\n"
+            .trim_start()
+    );
+    let m2 = parse(&p1).unwrap();
+    assert_eq!(print(&m2), p1);
+}
