@@ -118,6 +118,52 @@ struct TypeDef {
     duplicate: bool,
 }
 
+/// A map from names to instruction indices for one function: a dense array indexed by name id,
+/// cleared in constant time by moving to a new generation (no hashing on the hot path).
+#[derive(Default)]
+struct NameMap {
+    slots: Vec<(u32, u32)>,
+    generation: u32,
+}
+
+impl NameMap {
+    fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.iter_mut().for_each(|s| *s = (0, 0));
+            self.generation = 1;
+        }
+    }
+
+    fn get(&self, n: NameId) -> Option<&u32> {
+        match self.slots.get(n.0 as usize) {
+            Some((g, v)) if *g == self.generation && self.generation != 0 => Some(v),
+            _ => None,
+        }
+    }
+
+    fn contains_key(&self, n: NameId) -> bool {
+        self.get(n).is_some()
+    }
+
+    fn insert(&mut self, n: NameId, v: u32) {
+        if self.generation == 0 {
+            self.generation = 1;
+        }
+        let i = n.0 as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, (0, 0));
+        }
+        self.slots[i] = (self.generation, v);
+    }
+
+    fn remove(&mut self, n: NameId) {
+        if let Some(s) = self.slots.get_mut(n.0 as usize) {
+            s.0 = 0;
+        }
+    }
+}
+
 /// Per-function state, reused across functions.
 #[derive(Default)]
 struct FnState {
@@ -125,9 +171,9 @@ struct FnState {
     /// The instructions of the open bodies, and the payloads being assembled.
     scratch: Vec<u32>,
     /// Every `%name` defined so far in the function.
-    defined: HashMap<NameId, u32>,
+    defined: NameMap,
     /// The values visible here.
-    visible: HashMap<NameId, u32>,
+    visible: NameMap,
     /// Names made visible, in order, to be hidden when their body closes.
     undo: Vec<NameId>,
     /// Enclosing blocks and loops: name, instruction, whether it is a loop.
@@ -1790,7 +1836,7 @@ impl<'s> Parser<'s> {
             }
             self.advance();
             let pname = self.name(self.text(t));
-            if self.f.defined.contains_key(&pname) {
+            if self.f.defined.contains_key(pname) {
                 return err(t.span(), format!("`%{}` is already defined", self.text(t)));
             }
             self.expect(Tok::Colon, ":")?;
@@ -1873,7 +1919,7 @@ impl<'s> Parser<'s> {
         }
         let f = &mut self.f;
         for n in f.undo.drain(mark..) {
-            f.visible.remove(&n);
+            f.visible.remove(n);
         }
         self.leave();
         Ok(())
@@ -1903,10 +1949,10 @@ impl<'s> Parser<'s> {
     fn local(&mut self, t: Token) -> PResult<Ref> {
         let s = self.text(t);
         let n = self.name(s);
-        if let Some(&i) = self.f.visible.get(&n) {
+        if let Some(&i) = self.f.visible.get(n) {
             return Ok(Ref::inst(i));
         }
-        match self.f.defined.get(&n) {
+        match self.f.defined.get(n) {
             Some(&i) if self.f.air.tags[i as usize] == Tag::Loop => {
                 err(t.span(), format!("`%{s}` is a loop label, not a value"))
             }
@@ -2023,7 +2069,7 @@ impl<'s> Parser<'s> {
             if !tag.has_result() && tag != Tag::Loop {
                 return err(op.span(), format!("`{op_text}` has no result to name"));
             }
-            if self.f.defined.contains_key(&n) {
+            if self.f.defined.contains_key(n) {
                 return err(t.span(), format!("`%{}` is already defined", self.text(t)));
             }
             if !is_index_name(self.text(t), idx) {

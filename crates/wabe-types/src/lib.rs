@@ -124,7 +124,7 @@ pub use abi::{
     ResultLowering, ValType,
 };
 pub use error::TypeError;
-pub use names::{Interner, NameId};
+pub use names::{FastBuildHasher, FastHasher, Interner, NameId};
 pub use ty::{
     write_type, CallConv, ContainerLayout, EnumField, Field, FloatType, Layout, PtrInfo, PtrSize,
     Signedness, Target, TypeDisplay, TypeId, TypeKey, TypePool,

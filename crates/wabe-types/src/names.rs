@@ -14,10 +14,54 @@ impl fmt::Display for NameId {
     }
 }
 
+/// A small, fast, non-cryptographic hasher for interned names (the multiply-rotate scheme of
+/// rustc's FxHasher). Names come from the compiler's own input, so hash flooding is not a
+/// concern, and SipHash would dominate parsing time.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct FastHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(SEED);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(SEED);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(SEED);
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(SEED);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(SEED);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `BuildHasher` for [`FastHasher`].
+pub type FastBuildHasher = std::hash::BuildHasherDefault<FastHasher>;
+
 /// A string interner: one [`NameId`] per distinct string.
 #[derive(Default, Clone, Debug)]
 pub struct Interner {
-    set: IndexSet<Box<str>>,
+    set: IndexSet<Box<str>, FastBuildHasher>,
 }
 
 impl Interner {

@@ -275,7 +275,7 @@ pub struct TypePool {
     target: Target,
     keys: Vec<TypeKey>,
     infos: Vec<Info>,
-    map: HashMap<TypeKey, TypeId>,
+    map: HashMap<TypeKey, TypeId, crate::names::FastBuildHasher>,
     offsets: Vec<u64>,
     /// Names of types, fields and errors (and, for the IR crate, of declarations).
     pub names: Interner,
@@ -344,7 +344,7 @@ impl TypePool {
             target,
             keys: Vec::new(),
             infos: Vec::new(),
-            map: HashMap::new(),
+            map: HashMap::default(),
             offsets: Vec::new(),
             names: Interner::new(),
             errors: Default::default(),

@@ -1,4 +1,4 @@
-mod verify;
-mod roundtrip;
 mod parse_errors;
 mod parse_fuzz;
+mod roundtrip;
+mod verify;
