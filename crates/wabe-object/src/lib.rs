@@ -290,7 +290,7 @@ impl LinkingSection {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![2u8];
         let mut sub = Vec::new();
-        let mut emit = |out: &mut Vec<u8>, id: u8, payload: &[u8]| {
+        let emit = |out: &mut Vec<u8>, id: u8, payload: &[u8]| {
             out.push(id);
             write_uleb(out, payload.len() as u64);
             out.extend_from_slice(payload);
