@@ -1,5 +1,6 @@
 //! The function generator: walks AIR bodies and emits MIR.
 
+use crate::memory::Addr;
 use crate::{Context, Error, Options};
 use wabe_air::{Air, DeclIndex, DeclKind, Liveness, Module, Ref, Span, Tag};
 use wabe_mir::{MirData, MirFunction, MirTag, SymbolIndex, ValType};
@@ -24,6 +25,8 @@ pub(crate) enum WValue {
     Frame(u32),
     /// The table index of a function (a function pointer).
     Table(SymbolIndex),
+    /// The address of a data symbol plus an addend.
+    Data(SymbolIndex, i32),
 }
 
 /// Integer representation: signedness, bit width and wasm container.
@@ -70,6 +73,10 @@ pub(crate) struct FuncGen<'a> {
     pub span: Span,
     pub ret_ty: TypeId,
     pub lowered: LoweredFn,
+    /// Data symbols of by-ref constants already lowered, per constant of the pool.
+    pub const_syms: Vec<Option<SymbolIndex>>,
+    /// Per wasm parameter: whether its local was reused for another value.
+    pub param_clobbered: Vec<bool>,
 }
 
 fn vt_slot(vt: ValType) -> usize {
@@ -106,6 +113,7 @@ pub fn generate(
         _ => TypeId::VOID,
     };
     let n = f.air.len();
+    let n_params = lowered.params.len();
     let mut g = FuncGen {
         m: module,
         air: &f.air,
@@ -128,8 +136,9 @@ pub fn generate(
         span: d.span,
         ret_ty,
         lowered,
+        const_syms: vec![None; f.air.consts.len()],
+        param_clobbered: vec![false; n_params],
     };
-    g.check_signature()?;
     let main = f.air.main();
     g.gen_body(main)?;
     if let Some(&last) = main.last() {
@@ -151,26 +160,6 @@ impl<'a> FuncGen<'a> {
 
     pub fn ty_name(&self, ty: TypeId) -> String {
         self.pool.display(ty).to_string()
-    }
-
-    fn check_signature(&self) -> Result<(), Error> {
-        for p in &self.lowered.param_map {
-            match p {
-                ParamLowering::Dropped | ParamLowering::Direct(_) => {}
-                other => {
-                    return Err(self.unsupported(format!(
-                        "parameter passing {other:?} (aggregates and by-reference parameters come with the aggregates work)"
-                    )))
-                }
-            }
-        }
-        match self.lowered.result {
-            ResultLowering::None | ResultLowering::Direct(_) => Ok(()),
-            _ => Err(self.unsupported(format!(
-                "returning `{}` through memory (by-reference results come with the aggregates work)",
-                self.ty_name(self.ret_ty)
-            ))),
-        }
     }
 
     // ---- MIR emission helpers -------------------------------------------------------------
@@ -224,6 +213,9 @@ impl<'a> FuncGen<'a> {
 
     pub fn alloc_local(&mut self, vt: ValType) -> u32 {
         if let Some(l) = self.free[vt_slot(vt)].pop() {
+            if let Some(c) = self.param_clobbered.get_mut(l as usize) {
+                *c = true;
+            }
             return l;
         }
         let l = self.params.len() as u32 + self.mir.locals.len() as u32;
@@ -266,6 +258,7 @@ impl<'a> FuncGen<'a> {
                 }
             }
             WValue::Table(sym) => self.op_a(MirTag::TableIndex, sym.0),
+            WValue::Data(sym, addend) => self.mir.push(MirTag::MemAddr, MirData { a: sym.0, b: addend as u32 }),
         }
     }
 
@@ -277,6 +270,22 @@ impl<'a> FuncGen<'a> {
             return Ok(WValue::None);
         };
         let (ty, value) = (c.ty, &c.value);
+        if self.pool.is_by_ref(ty) {
+            if let Some(w) = self.materialize_const(ty, value)? {
+                return Ok(w);
+            }
+            let idx = r.to_const().unwrap_or(0) as usize;
+            if let Some(Some(sym)) = self.const_syms.get(idx) {
+                return Ok(WValue::Data(*sym, 0));
+            }
+            let sym = self.ctx.lower_constant(ty, value).map_err(|m| {
+                self.unsupported(format!("constant of type `{}`: {m}", self.ty_name(ty)))
+            })?;
+            if let Some(slot) = self.const_syms.get_mut(idx) {
+                *slot = Some(sym);
+            }
+            return Ok(WValue::Data(sym, 0));
+        }
         self.lower_const(ty, value)
     }
 
@@ -329,6 +338,17 @@ impl<'a> FuncGen<'a> {
             ValType::I64 => WValue::I64(v),
             _ => WValue::I32(v as u32),
         };
+        // By-value optionals of a zero-bit payload are their flag; by-value error unions (of a
+        // zero-bit payload) are their error value.
+        match (self.pool.key(ty), value) {
+            (TypeKey::Optional(c), _) if !self.pool.is_pointer_like_optional_child(*c) => {
+                return Ok(WValue::I32(!matches!(value, Value::Null) as u32));
+            }
+            (TypeKey::ErrorUnion { .. }, Value::Error(name)) => return Ok(WValue::I32(self.error_value(*name))),
+            (TypeKey::ErrorUnion { .. }, Value::Undef) => return Ok(WValue::I32(0)),
+            (TypeKey::ErrorUnion { .. }, _) => return Ok(WValue::I32(0)),
+            _ => {}
+        }
         Ok(match value {
             Value::Undef => match vt {
                 ValType::I32 => WValue::I32(0),
@@ -372,17 +392,48 @@ impl<'a> FuncGen<'a> {
                     DeclKind::Fn(_) | DeclKind::Extern(_) if addr.path.is_empty() && addr.slice.is_none() => {
                         WValue::Table(self.ctx.decl_symbol(decl))
                     }
-                    _ => {
-                        return Err(self.unsupported(
-                            "addresses of data declarations in function bodies (comes with the data work)",
-                        ))
+                    DeclKind::Const(g) | DeclKind::Var(g) if addr.slice.is_none() => {
+                        let sym = self.ctx.decl_symbol(decl);
+                        if sym.0 == u32::MAX {
+                            return Err(self.unsupported(
+                                "addresses of data declarations in function bodies need a data-capable context",
+                            ));
+                        }
+                        let addend = self.path_offset(g.ty, &addr.path)?;
+                        let Ok(addend) = i32::try_from(addend) else {
+                            return Err(self.unsupported("an address more than 2 GiB inside a declaration"));
+                        };
+                        WValue::Data(sym, addend)
                     }
+                    _ => return Err(self.err("this address is not a pointer into a declaration")),
                 }
             }
             Value::Bytes(_) | Value::Aggregate(_) | Value::Fields(_) => {
                 return Err(self.unsupported(format!("aggregate constant of type `{}`", self.ty_name(ty))))
             }
         })
+    }
+
+    /// The byte offset of a path (`[3].x`) inside a value of type `ty`.
+    fn path_offset(&self, mut ty: TypeId, path: &[wabe_types::PathElem]) -> Result<u64, Error> {
+        let mut off = 0u64;
+        for p in path {
+            match (p, self.pool.key(ty)) {
+                (wabe_types::PathElem::Index(i), TypeKey::Array { elem, .. }) => {
+                    off += i * self.pool.abi_size(*elem);
+                    ty = *elem;
+                }
+                (wabe_types::PathElem::Field(n), TypeKey::Struct { .. } | TypeKey::Union { .. }) => {
+                    let Some(i) = self.pool.field_index(ty, *n) else {
+                        return Err(self.err(format!("no field `{}`", self.pool.names.resolve(*n))));
+                    };
+                    off += self.pool.field_offset(ty, i);
+                    ty = self.pool.field_type(ty, i).unwrap_or(TypeId::VOID);
+                }
+                _ => return Err(self.err("bad path inside a declaration")),
+            }
+        }
+        Ok(off)
     }
 
     /// Frees the place of a value whose last use has passed.
@@ -416,17 +467,7 @@ impl<'a> FuncGen<'a> {
         let data = self.air.data[inst as usize];
         let ty = self.air.types[inst as usize];
         match tag {
-            Tag::Arg => {
-                let idx = data.a as usize;
-                let mut local = self.lowered.has_sret() as u32;
-                for p in &self.lowered.param_map[..idx] {
-                    local += p.wasm_count() as u32;
-                }
-                Ok(match self.lowered.param_map.get(idx) {
-                    Some(ParamLowering::Dropped) | None => WValue::None,
-                    Some(_) => WValue::Local(local),
-                })
-            }
+            Tag::Arg => self.gen_arg(data.a as usize, ty),
             Tag::DbgStmt => Ok(WValue::None),
             Tag::Block => self.gen_block(inst, ty, data.a),
             Tag::Loop => {
@@ -474,13 +515,20 @@ impl<'a> FuncGen<'a> {
                 Ok(WValue::None)
             }
             Tag::Ret => {
-                let operand = Ref(data.a);
-                if !operand.is_none() {
-                    self.emit_ref(operand)?;
-                }
-                self.epilogues.push(self.mir.len() as u32);
-                self.op(MirTag::Return);
+                self.gen_ret(Ref(data.a))?;
                 Ok(WValue::None)
+            }
+            Tag::RetLoad => {
+                self.gen_ret_load(Ref(data.a))?;
+                Ok(WValue::None)
+            }
+            Tag::RetPtr => {
+                if self.lowered.has_sret() {
+                    self.local_get(0);
+                    let vt = self.pool.ptr_valtype();
+                    return Ok(self.store_result(vt));
+                }
+                Ok(self.alloc_value(self.ret_ty)?.base)
             }
             Tag::Unreach | Tag::Trap => {
                 self.op(MirTag::Unreachable);
@@ -491,34 +539,95 @@ impl<'a> FuncGen<'a> {
                 let TypeKey::Pointer { child, .. } = *self.pool.key(ty) else {
                     return Err(self.err("`alloc` must have a pointer type"));
                 };
-                let (size, align) = (self.pool.abi_size(child), self.pool.abi_align(child));
-                self.ensure_frame();
-                let off = (self.frame_size + align - 1) & !(align - 1);
-                self.frame_size = off + size;
-                self.frame_align = self.frame_align.max(align);
-                if self.frame_size > u32::MAX as u64 / 2 {
-                    return Err(self.err("the stack frame is too large"));
-                }
-                Ok(WValue::Frame(off as u32))
+                Ok(self.alloc_value(child)?.base)
             }
-            Tag::Load => self.gen_load(ty, Ref(data.a)),
+            Tag::Load => {
+                let a = self.addr_of(Ref(data.a))?;
+                self.load_value(ty, a)
+            }
             Tag::Store => {
-                self.gen_store(Ref(data.a), Ref(data.b))?;
+                let a = self.addr_of(Ref(data.a))?;
+                self.store_ref(a, Ref(data.b))?;
                 Ok(WValue::None)
             }
+            Tag::Memset | Tag::Memcpy => self.gen_mem(inst, tag == Tag::Memset),
             _ => self.gen_op(inst, tag, data, ty),
         }
     }
 
-    fn gen_block(&mut self, inst: u32, ty: TypeId, body: u32) -> Result<WValue, Error> {
-        let result = if self.pool.has_runtime_bits(ty) {
-            if self.pool.is_by_ref(ty) {
-                return Err(self.unsupported(format!("block of by-reference type `{}`", self.ty_name(ty))));
+    /// The value of parameter `idx`: its wasm parameter, or (for C singletons and split
+    /// 128-bit values) a frame slot it is stored into.
+    fn gen_arg(&mut self, idx: usize, ty: TypeId) -> Result<WValue, Error> {
+        let (Some(&pl), Some(local)) = (self.lowered.param_map.get(idx), self.lowered.wasm_param_index(idx)) else {
+            return Ok(WValue::None);
+        };
+        match pl {
+            ParamLowering::Dropped => Ok(WValue::None),
+            ParamLowering::Direct(_) | ParamLowering::ByRef | ParamLowering::Indirect => Ok(WValue::Local(local)),
+            ParamLowering::Scalar(_) => {
+                let a = self.alloc_value(ty)?;
+                let s = self.pool.c_singleton_scalar(ty).unwrap_or(ty);
+                self.store_scalar(s, a, WValue::Local(local))?;
+                Ok(a.base)
             }
-            let vt = self.pool.valtype(ty).expect("has bits");
-            WValue::Local(self.alloc_local(vt))
-        } else {
-            WValue::None
+            ParamLowering::SplitI64 => {
+                let a = self.alloc_value(ty)?;
+                for half in 0..2u32 {
+                    let off = self.push_base(a.plus(8 * half as u64));
+                    self.local_get(local + half);
+                    self.mir.push(MirTag::I64Store, MirData { a: off, b: 3 });
+                }
+                Ok(a.base)
+            }
+        }
+    }
+
+    fn gen_ret(&mut self, operand: Ref) -> Result<(), Error> {
+        match self.lowered.result {
+            ResultLowering::None => {}
+            ResultLowering::Direct(_) => self.emit_ref(operand)?,
+            ResultLowering::Sret => {
+                let v = self.resolve(operand)?;
+                let pv = self.pool.ptr_valtype();
+                let _ = pv;
+                self.store_wvalue(self.ret_ty, Addr::at(WValue::Local(0)), v)?;
+            }
+            ResultLowering::Scalar(_) => {
+                let a = self.addr_of(operand)?;
+                let s = self.pool.c_singleton_scalar(self.ret_ty).unwrap_or(self.ret_ty);
+                self.load_scalar(s, a)?;
+            }
+        }
+        self.epilogues.push(self.mir.len() as u32);
+        self.op(MirTag::Return);
+        Ok(())
+    }
+
+    fn gen_ret_load(&mut self, ptr: Ref) -> Result<(), Error> {
+        let a = self.addr_of(ptr)?;
+        match self.lowered.result {
+            ResultLowering::None => {}
+            ResultLowering::Direct(_) => {
+                self.load_scalar(self.ret_ty, a)?;
+            }
+            ResultLowering::Scalar(_) => {
+                let s = self.pool.c_singleton_scalar(self.ret_ty).unwrap_or(self.ret_ty);
+                self.load_scalar(s, a)?;
+            }
+            ResultLowering::Sret => {
+                let (size, align) = (self.pool.abi_size(self.ret_ty), self.pool.abi_align(self.ret_ty));
+                self.copy_bytes(Addr::at(WValue::Local(0)), a, size, align);
+            }
+        }
+        self.epilogues.push(self.mir.len() as u32);
+        self.op(MirTag::Return);
+        Ok(())
+    }
+
+    fn gen_block(&mut self, inst: u32, ty: TypeId, body: u32) -> Result<WValue, Error> {
+        let result = match self.pool.valtype(ty) {
+            Some(vt) => WValue::Local(self.alloc_local(vt)),
+            None => WValue::None,
         };
         self.values[inst as usize] = result;
         self.op_a(MirTag::Block, 0x40);
@@ -531,6 +640,16 @@ impl<'a> FuncGen<'a> {
         Ok(result)
     }
 
+    /// Whether a by-ref argument may be passed in a tail call: its memory must outlive this
+    /// function's frame (an incoming parameter or data).
+    fn outlives_frame(&self, w: WValue) -> bool {
+        match w {
+            WValue::Local(l) => self.param_clobbered.get(l as usize) == Some(&false),
+            WValue::Data(..) | WValue::I32(_) | WValue::I64(_) => true,
+            _ => false,
+        }
+    }
+
     fn gen_call(&mut self, inst: u32, tail: bool) -> Result<WValue, Error> {
         let callee = Ref(self.air.data[inst as usize].a);
         let callee_ty = self.type_of(callee);
@@ -539,24 +658,65 @@ impl<'a> FuncGen<'a> {
             TypeKey::Fn { .. } => callee_ty,
             _ => return Err(self.err("callee is not a function")),
         };
-        let Some(lowered) = self.pool.lower_fn_type(fn_ty) else {
+        let (Some(lowered), Some((_, ret, _))) = (self.pool.lower_fn_type(fn_ty), self.pool.fn_info(fn_ty)) else {
             return Err(self.err("callee is not a function"));
         };
-        for p in &lowered.param_map {
-            if !matches!(p, ParamLowering::Dropped | ParamLowering::Direct(_)) {
-                return Err(self.unsupported("calls passing aggregates or by-reference parameters (comes with the aggregates work)"));
-            }
-        }
-        if !matches!(lowered.result, ResultLowering::None | ResultLowering::Direct(_)) {
-            return Err(self.unsupported("calls returning through memory (comes with the aggregates work)"));
-        }
         if tail && !self.opts.tail_call {
             return Err(self.err("`call_always_tail` needs the `tail-call` target feature (`--features +tail-call`)"));
         }
-        let args = self.air.call_args(inst);
-        for i in 0..args.len() {
+        let mut result_slot = WValue::None;
+        if lowered.has_sret() {
+            if tail {
+                self.local_get(0);
+            } else {
+                let a = self.alloc_value(ret)?;
+                self.push_addr(a);
+                result_slot = a.base;
+            }
+        }
+        let nargs = self.air.call_args(inst).len();
+        for i in 0..nargs {
             let a = Ref(self.air.call_args(inst)[i]);
-            self.emit_ref(a)?;
+            let pty = self.type_of(a);
+            match lowered.param_map.get(i).copied().unwrap_or(ParamLowering::Dropped) {
+                ParamLowering::Dropped => {}
+                ParamLowering::Direct(_) => self.emit_ref(a)?,
+                ParamLowering::ByRef => {
+                    let w = self.resolve(a)?;
+                    if tail && !self.outlives_frame(w) {
+                        return Err(self.unsupported(format!(
+                            "`call_always_tail` passing a `{}` from this function's stack frame",
+                            self.ty_name(pty)
+                        )));
+                    }
+                    self.push_addr(Addr::at(w));
+                }
+                ParamLowering::Indirect => {
+                    if tail {
+                        return Err(self.unsupported(format!(
+                            "`call_always_tail` passing a `{}` indirectly (the C convention copies it into the caller's frame)",
+                            self.ty_name(pty)
+                        )));
+                    }
+                    // The callee may modify it: pass a copy.
+                    let src = self.addr_of(a)?;
+                    let dst = self.alloc_value(pty)?;
+                    self.copy_bytes(dst, src, self.pool.abi_size(pty), self.pool.abi_align(pty));
+                    self.push_addr(dst);
+                }
+                ParamLowering::Scalar(_) => {
+                    let src = self.addr_of(a)?;
+                    let s = self.pool.c_singleton_scalar(pty).unwrap_or(pty);
+                    self.load_scalar(s, src)?;
+                }
+                ParamLowering::SplitI64 => {
+                    let src = self.addr_of(a)?;
+                    for half in 0..2u64 {
+                        let off = self.push_base(src.plus(8 * half));
+                        self.mir.push(MirTag::I64Load, MirData { a: off, b: 3 });
+                    }
+                }
+            }
         }
         // A direct call when the callee is `@fn`.
         let direct = self.air.constant(callee).and_then(|c| match &c.value {
@@ -580,10 +740,6 @@ impl<'a> FuncGen<'a> {
                 self.op_a(if tail { MirTag::ReturnCallIndirect } else { MirTag::CallIndirect }, t);
             }
         }
-        let ret = match self.pool.key(fn_ty) {
-            TypeKey::Fn { ret, .. } => *ret,
-            _ => TypeId::VOID,
-        };
         if tail {
             return Ok(WValue::None);
         }
@@ -591,100 +747,33 @@ impl<'a> FuncGen<'a> {
             self.op(MirTag::Unreachable);
             return Ok(WValue::None);
         }
-        match lowered.results.first() {
-            Some(&vt) => Ok(self.store_result(vt)),
-            None => Ok(WValue::None),
+        match lowered.result {
+            ResultLowering::None => Ok(WValue::None),
+            ResultLowering::Direct(vt) => Ok(self.store_result(vt)),
+            ResultLowering::Sret => Ok(result_slot),
+            ResultLowering::Scalar(vt) => {
+                let t = self.alloc_local(vt);
+                self.local_set(t);
+                let a = self.alloc_value(ret)?;
+                let s = self.pool.c_singleton_scalar(ret).unwrap_or(ret);
+                self.store_scalar(s, a, WValue::Local(t))?;
+                self.free_local(t);
+                Ok(a.base)
+            }
         }
     }
 
-    fn ensure_frame(&mut self) {
+    pub(crate) fn ensure_frame(&mut self) {
         if self.fp.is_none() {
+            // Fresh locals, never reused: the prologue sets them before any other code runs,
+            // when a recycled local may still hold a live value (a parameter, say).
             let pv = self.pool.ptr_valtype();
-            self.orig_sp = Some(self.alloc_local(pv));
-            self.fp = Some(self.alloc_local(pv));
+            let base = self.params.len() as u32 + self.mir.locals.len() as u32;
+            self.mir.locals.push(pv);
+            self.mir.locals.push(pv);
+            self.orig_sp = Some(base);
+            self.fp = Some(base + 1);
         }
-    }
-
-    /// The base address and constant offset of a pointer operand.
-    pub fn emit_address(&mut self, ptr: Ref) -> Result<u32, Error> {
-        match self.resolve(ptr)? {
-            WValue::Frame(off) => {
-                let fp = self.fp.expect("frame exists");
-                self.local_get(fp);
-                Ok(off)
-            }
-            w => {
-                self.emit_value(w);
-                Ok(0)
-            }
-        }
-    }
-
-    fn gen_load(&mut self, ty: TypeId, ptr: Ref) -> Result<WValue, Error> {
-        if !self.pool.has_runtime_bits(ty) {
-            return Ok(WValue::None);
-        }
-        if self.pool.is_by_ref(ty) {
-            return Err(self.unsupported(format!("`load` of by-reference type `{}`", self.ty_name(ty))));
-        }
-        let (tag, vt) = self.load_op(ty)?;
-        let off = self.emit_address(ptr)?;
-        let align = self.pool.abi_align(ty).trailing_zeros();
-        self.mir.push(tag, MirData { a: off, b: align });
-        Ok(self.store_result(vt))
-    }
-
-    fn load_op(&self, ty: TypeId) -> Result<(MirTag, ValType), Error> {
-        if let Some(f) = self.float_type(ty) {
-            return match f {
-                FloatType::F32 => Ok((MirTag::F32Load, ValType::F32)),
-                FloatType::F64 => Ok((MirTag::F64Load, ValType::F64)),
-                _ => Err(self.unsupported(format!("`load` of `{}`", self.ty_name(ty)))),
-            };
-        }
-        let Some(r) = self.int_repr(ty) else {
-            return Err(self.unsupported(format!("`load` of `{}`", self.ty_name(ty))));
-        };
-        let size = self.pool.abi_size(ty);
-        let s = r.signed;
-        Ok(match (r.vt, size) {
-            (ValType::I32, 1) => (if s { MirTag::I32Load8S } else { MirTag::I32Load8U }, ValType::I32),
-            (ValType::I32, 2) => (if s { MirTag::I32Load16S } else { MirTag::I32Load16U }, ValType::I32),
-            (ValType::I32, _) => (MirTag::I32Load, ValType::I32),
-            (_, _) => (MirTag::I64Load, ValType::I64),
-        })
-    }
-
-    fn gen_store(&mut self, ptr: Ref, value: Ref) -> Result<(), Error> {
-        let ty = self.type_of(value);
-        if !self.pool.has_runtime_bits(ty) {
-            return Ok(());
-        }
-        if self.pool.is_by_ref(ty) {
-            return Err(self.unsupported(format!("`store` of by-reference type `{}`", self.ty_name(ty))));
-        }
-        let tag = if let Some(f) = self.float_type(ty) {
-            match f {
-                FloatType::F32 => MirTag::F32Store,
-                FloatType::F64 => MirTag::F64Store,
-                _ => return Err(self.unsupported(format!("`store` of `{}`", self.ty_name(ty)))),
-            }
-        } else {
-            let Some(r) = self.int_repr(ty) else {
-                return Err(self.unsupported(format!("`store` of `{}`", self.ty_name(ty))));
-            };
-            match (r.vt, self.pool.abi_size(ty)) {
-                (ValType::I32, 1) => MirTag::I32Store8,
-                (ValType::I32, 2) => MirTag::I32Store16,
-                (ValType::I32, _) => MirTag::I32Store,
-                (_, _) => MirTag::I64Store,
-            }
-        };
-        let off = self.emit_address(ptr)?;
-        self.emit_ref(value)?;
-        let align = self.pool.abi_align(ty).trailing_zeros();
-        self.mir.push(tag, MirData { a: off, b: align });
-        Ok(())
     }
 
     /// Assembles the final MIR: the frame prologue, then the body with the epilogue before

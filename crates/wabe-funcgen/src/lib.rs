@@ -35,8 +35,14 @@
 
 #![deny(missing_docs)]
 
+mod aggregates;
 mod codegen;
+mod float16;
+mod helpers;
+mod memory;
 mod ops;
+mod overflow;
+mod wide;
 
 pub use codegen::generate;
 
@@ -60,6 +66,35 @@ pub trait Context {
         let _ = (ty, value);
         Err("by-reference constant operands need a data-capable context".into())
     }
+    /// The error-name table for `error_name`: a read-only data symbol the linker synthesizes
+    /// at flush, an array of `[]const u8` slices (`{ ptr, len }`, 2 * ptr_size bytes each)
+    /// indexed by error value (entry 0 is the empty slice). The name of error `%e` is the
+    /// slice at `MemAddr(table) + %e * 2 * ptr_size`: that address is the (by-ref) result.
+    fn error_name_table(&mut self) -> Result<SymbolIndex, String> {
+        Err("`error_name` needs a context with a linker".into())
+    }
+    /// The tag-name table for `tag_name` on values of the enum type `enum_ty`: like the
+    /// error-name table, but entry `i` is the name of the enum's field `i` in declaration
+    /// order (map a tag value to its field index first when the values are not `0..n`).
+    fn tag_name_table(&mut self, enum_ty: wabe_types::TypeId) -> Result<SymbolIndex, String> {
+        let _ = enum_ty;
+        Err("`tag_name` needs a context with a linker".into())
+    }
+    /// Returns the symbol of a helper function synthesized by code generation (128-bit
+    /// arithmetic, `f16` conversions, ...), declaring it on first use. `name` identifies the
+    /// helper (each is emitted once per module); `params`/`results` are its wasm signature, and
+    /// `build` generates its body when the helper is new (it gets the context back, since a
+    /// helper may call other helpers).
+    fn helper_function(
+        &mut self,
+        name: &str,
+        params: &[ValType],
+        results: &[ValType],
+        build: &mut dyn FnMut(&mut dyn Context) -> Result<wabe_mir::MirFunction, String>,
+    ) -> Result<SymbolIndex, String> {
+        let _ = (params, results, build);
+        Err(format!("helper function `{name}` needs a context that can add functions"))
+    }
 }
 
 /// Wasm features code generation may use.
@@ -79,6 +114,37 @@ impl Default for Options {
     /// LLVM's `generic` CPU: sign-ext, bulk-memory and nontrapping-fptoint on, tail-call off.
     fn default() -> Self {
         Options { sign_ext: true, tail_call: false, bulk_memory: true, nontrapping_fptoint: true }
+    }
+}
+
+impl Options {
+    /// Turns one feature on or off by its wasm-ld/LLVM name (`sign-ext`, `tail-call`,
+    /// `bulk-memory`, `nontrapping-fptoint`; `multivalue`, `mutable-globals` and
+    /// `reference-types` are accepted and change nothing, since wabe does not use them).
+    pub fn set_feature(&mut self, name: &str, on: bool) -> Result<(), String> {
+        match name {
+            "sign-ext" => self.sign_ext = on,
+            "tail-call" => self.tail_call = on,
+            "bulk-memory" => self.bulk_memory = on,
+            "nontrapping-fptoint" => self.nontrapping_fptoint = on,
+            "multivalue" | "mutable-globals" | "reference-types" => {}
+            _ => return Err(format!("unknown target feature `{name}`")),
+        }
+        Ok(())
+    }
+
+    /// Applies a feature list as `wabe build --features` takes it: `+tail-call,-bulk-memory`.
+    pub fn apply_features(&mut self, list: &str) -> Result<(), String> {
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(n) = item.strip_prefix('+') {
+                self.set_feature(n, true)?;
+            } else if let Some(n) = item.strip_prefix('-') {
+                self.set_feature(n, false)?;
+            } else {
+                return Err(format!("feature `{item}` must start with `+` or `-`"));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -54,7 +54,7 @@ impl FuncGen<'_> {
     }
 
     /// The largest value of `r`, as the container's bits.
-    fn int_max(r: IntRepr) -> i64 {
+    pub(crate) fn int_max(r: IntRepr) -> i64 {
         if r.bits == 0 {
             return 0;
         }
@@ -66,7 +66,7 @@ impl FuncGen<'_> {
     }
 
     /// The smallest value of `r`, sign-extended.
-    fn int_min(r: IntRepr) -> i64 {
+    pub(crate) fn int_min(r: IntRepr) -> i64 {
         if r.signed && r.bits > 0 {
             -(1i128 << (r.bits - 1)) as i64
         } else {
@@ -75,7 +75,7 @@ impl FuncGen<'_> {
     }
 
     /// Puts the value of `x` into a local (re-using the one it has, if any).
-    fn local_of(&mut self, x: Ref, vt: ValType) -> Result<(u32, bool), Error> {
+    pub(crate) fn local_of(&mut self, x: Ref, vt: ValType) -> Result<(u32, bool), Error> {
         match self.resolve(x)? {
             WValue::Local(l) => Ok((l, false)),
             w => {
@@ -87,15 +87,24 @@ impl FuncGen<'_> {
         }
     }
 
-    fn release(&mut self, (l, owned): (u32, bool)) {
+    pub(crate) fn release(&mut self, (l, owned): (u32, bool)) {
         if owned {
             self.free_local(l);
         }
     }
 
     /// Pushes a shift amount converted to the container of `r`.
-    fn emit_shift_amount(&mut self, r: IntRepr, amount: Ref) -> Result<(), Error> {
+    pub(crate) fn emit_shift_amount(&mut self, r: IntRepr, amount: Ref) -> Result<(), Error> {
         let aty = self.type_of(amount);
+        if self.is_wide_int(aty) {
+            // Only the low bits matter (the amount is below the width).
+            let a = self.addr_of(amount)?;
+            self.load_scalar(TypeId::U64, a)?;
+            if !r.is64() {
+                self.op(MirTag::I32WrapI64);
+            }
+            return Ok(());
+        }
         let Some(ar) = self.int_repr(aty) else {
             return Err(self.err("shift amount must be an integer"));
         };
@@ -137,13 +146,8 @@ impl FuncGen<'_> {
                 let vt = self.pool.ptr_valtype();
                 Ok(self.store_result(vt))
             }
-            _ => {
-                let _ = inst;
-                Err(self.unsupported(format!(
-                    "`{}` (this instruction is not implemented yet by the code generator)",
-                    tag.name()
-                )))
-            }
+            AddWithOverflow | SubWithOverflow | MulWithOverflow | ShlWithOverflow => self.gen_with_overflow(tag, ty, a, b),
+            _ => self.gen_aggregate(inst, tag, data, ty),
         }
     }
 
@@ -151,6 +155,9 @@ impl FuncGen<'_> {
         let oty = self.type_of(a);
         if let Some(f) = self.float_type(oty) {
             return self.gen_float_binary(tag, f, oty, a, b);
+        }
+        if self.is_wide_int(oty) {
+            return self.wide_binary(tag, a, b);
         }
         let Some(r) = self.int_repr(oty) else {
             return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty))));
@@ -216,9 +223,7 @@ impl FuncGen<'_> {
             FloatType::F64 => true,
             _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty)))),
         };
-        if f == FloatType::F16 {
-            return Err(self.unsupported(format!("`{}` on `f16` (comes with the f16 work)", tag.name())));
-        }
+        let half = f == FloatType::F16;
         let vt = if d { ValType::F64 } else { ValType::F32 };
         let p = |t32: MirTag, t64: MirTag| if d { t64 } else { t32 };
         let op = match tag {
@@ -230,6 +235,9 @@ impl FuncGen<'_> {
                 self.emit_ref(a)?;
                 self.emit_ref(b)?;
                 self.op(p(MirTag::F32Div, MirTag::F64Div));
+                if half {
+                    self.f16_round_f32()?;
+                }
                 self.op(if tag == Tag::DivTrunc {
                     p(MirTag::F32Trunc, MirTag::F64Trunc)
                 } else {
@@ -268,6 +276,9 @@ impl FuncGen<'_> {
         self.emit_ref(a)?;
         self.emit_ref(b)?;
         self.op(op);
+        if half {
+            self.f16_round_f32()?;
+        }
         Ok(self.store_result(vt))
     }
 
@@ -345,7 +356,7 @@ impl FuncGen<'_> {
     }
 
     /// Clamps the value in local `v` (exact, in the container) to the range of `r`.
-    fn clamp_local(&mut self, r: IntRepr, v: u32) {
+    pub(crate) fn clamp_local(&mut self, r: IntRepr, v: u32) {
         let (max, min) = (Self::int_max(r), Self::int_min(r));
         let (gt, lt) = if r.signed {
             (pick(r, MirTag::I32GtS, MirTag::I64GtS), pick(r, MirTag::I32LtS, MirTag::I64LtS))
@@ -592,9 +603,12 @@ impl FuncGen<'_> {
     fn gen_cmp(&mut self, tag: Tag, a: Ref, b: Ref) -> Result<WValue, Error> {
         let ty = self.type_of(a);
         use MirTag as M;
+        if self.is_wide_int(ty) {
+            return self.wide_cmp(tag, a, b);
+        }
         let op = if let Some(f) = self.float_type(ty) {
             let d = match f {
-                FloatType::F32 => false,
+                FloatType::F32 | FloatType::F16 => false,
                 FloatType::F64 => true,
                 _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty)))),
             };
@@ -635,9 +649,12 @@ impl FuncGen<'_> {
     fn gen_unary(&mut self, tag: Tag, _ty: TypeId, a: Ref) -> Result<WValue, Error> {
         let oty = self.type_of(a);
         use MirTag as M;
+        if self.is_wide_int(oty) {
+            return self.wide_unary(tag, a);
+        }
         if let Some(f) = self.float_type(oty) {
             let d = match f {
-                FloatType::F32 => false,
+                FloatType::F32 | FloatType::F16 => false,
                 FloatType::F64 => true,
                 _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
             };
@@ -680,6 +697,9 @@ impl FuncGen<'_> {
             };
             self.emit_ref(a)?;
             self.op(op);
+            if f == FloatType::F16 && tag == Tag::Sqrt {
+                self.f16_round_f32()?;
+            }
             return Ok(self.store_result(vt));
         }
         let Some(r) = self.int_repr(oty) else {
@@ -750,7 +770,7 @@ impl FuncGen<'_> {
         Ok(self.store_result(r.vt))
     }
 
-    fn emit_fconst(&mut self, d: bool, v: f64) {
+    pub(crate) fn emit_fconst(&mut self, d: bool, v: f64) {
         if d {
             let b = v.to_bits();
             self.mir.push(MirTag::F64Const, MirData { a: b as u32, b: (b >> 32) as u32 });
@@ -767,7 +787,7 @@ impl FuncGen<'_> {
     }
 
     /// Reverses the bytes of the container on top of the stack.
-    fn emit_bswap(&mut self, wide: bool) {
+    pub(crate) fn emit_bswap(&mut self, wide: bool) {
         let t = self.alloc_local(if wide { ValType::I64 } else { ValType::I32 });
         self.local_set(t);
         if !wide {
@@ -806,7 +826,7 @@ impl FuncGen<'_> {
     }
 
     /// Reverses the bits of the container on top of the stack.
-    fn emit_bit_reverse(&mut self, wide: bool) {
+    pub(crate) fn emit_bit_reverse(&mut self, wide: bool) {
         let vt = if wide { ValType::I64 } else { ValType::I32 };
         let t = self.alloc_local(vt);
         self.local_set(t);
@@ -842,17 +862,27 @@ impl FuncGen<'_> {
         if !self.pool.has_runtime_bits(ty) {
             return Ok(WValue::None);
         }
-        if matches!(ff, Some(FloatType::F16 | FloatType::F80 | FloatType::F128))
-            || matches!(tf, Some(FloatType::F16 | FloatType::F80 | FloatType::F128))
-        {
+        if self.is_wide_int(from) || self.is_wide_int(ty) {
+            return self.wide_cast(tag, ty, a);
+        }
+        if matches!(ff, Some(FloatType::F80 | FloatType::F128)) || matches!(tf, Some(FloatType::F80 | FloatType::F128)) {
             return unsupported(self);
         }
+        // f16 values are f32s holding an f16 value.
+        let to_half = tf == Some(FloatType::F16);
+        let (ff, tf) = (ff.map(|f| if f == FloatType::F16 { FloatType::F32 } else { f }), tf);
         match tag {
             Tag::Fpext | Tag::Fptrunc => {
                 self.emit_ref(a)?;
                 match (ff, tf) {
                     (Some(FloatType::F32), Some(FloatType::F64)) => self.op(M::F64PromoteF32),
                     (Some(FloatType::F64), Some(FloatType::F32)) => self.op(M::F32DemoteF64),
+                    (Some(FloatType::F64), Some(FloatType::F16)) => self.f16_round_f64()?,
+                    (Some(FloatType::F32), Some(FloatType::F16)) => {
+                        if self.float_type(from) != Some(FloatType::F16) {
+                            self.f16_round_f32()?
+                        }
+                    }
                     (Some(x), Some(y)) if x == y => {}
                     _ => return unsupported(self),
                 }
@@ -862,6 +892,7 @@ impl FuncGen<'_> {
             Tag::IntToFloat => {
                 let (Some(r), Some(t)) = (self.int_repr(from), tf) else { return unsupported(self) };
                 self.emit_ref(a)?;
+                let t = if to_half { FloatType::F64 } else { t };
                 let op = match (t, r.is64(), r.signed) {
                     (FloatType::F32, false, true) => M::F32ConvertI32S,
                     (FloatType::F32, false, false) => M::F32ConvertI32U,
@@ -873,6 +904,9 @@ impl FuncGen<'_> {
                     (_, true, false) => M::F64ConvertI64U,
                 };
                 self.op(op);
+                if to_half {
+                    self.f16_round_f64()?;
+                }
                 let vt = self.pool.valtype(ty).expect("float");
                 return Ok(self.store_result(vt));
             }
@@ -894,13 +928,20 @@ impl FuncGen<'_> {
             }
             Tag::Bitcast if ff.is_some() || tf.is_some() => {
                 self.emit_ref(a)?;
+                let half_from = self.float_type(from) == Some(FloatType::F16);
                 match (ff, tf) {
+                    (Some(FloatType::F32), None) if half_from => self.f32_to_f16_bits()?,
+                    (None, Some(FloatType::F16)) => self.f16_bits_to_f32()?,
+                    (Some(_), Some(FloatType::F16)) => {}
                     (Some(FloatType::F32), None) => self.op(M::I32ReinterpretF32),
                     (Some(FloatType::F64), None) => self.op(M::I64ReinterpretF64),
                     (None, Some(FloatType::F32)) => self.op(M::F32ReinterpretI32),
                     (None, Some(FloatType::F64)) => self.op(M::F64ReinterpretI64),
                     (Some(x), Some(y)) if x == y => {}
                     _ => return unsupported(self),
+                }
+                if let (true, Some(r)) = (half_from, self.int_repr(ty)) {
+                    self.normalize(r);
                 }
                 let vt = self.pool.valtype(ty).expect("has bits");
                 return Ok(self.store_result(vt));
@@ -954,6 +995,32 @@ impl FuncGen<'_> {
     pub(crate) fn gen_switch(&mut self, inst: u32) -> Result<(), Error> {
         let operand = Ref(self.air.data[inst as usize].a);
         let oty = self.type_of(operand);
+        if self.is_wide_int(oty) {
+            return self.wide_switch(inst);
+        }
+        if !self.pool.has_runtime_bits(oty) {
+            // The one value is 0: the case naming it runs.
+            let sw = self.air.switch_br(inst);
+            for c in &sw.cases {
+                let mut hit = false;
+                for &i in c.items {
+                    hit |= self.case_value(i)? == 0;
+                }
+                for pair in c.ranges.chunks(2) {
+                    hit |= self.case_value(pair[0])? <= 0 && self.case_value(pair[pair.len() - 1])? >= 0;
+                }
+                if hit {
+                    return self.gen_body(c.body);
+                }
+            }
+            return match sw.else_body {
+                Some(b) => self.gen_body(b),
+                None => {
+                    self.op(MirTag::Unreachable);
+                    Ok(())
+                }
+            };
+        }
         let Some(r) = self.int_repr(oty) else {
             return Err(self.unsupported(format!("`switch_br` on `{}`", self.ty_name(oty))));
         };

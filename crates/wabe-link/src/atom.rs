@@ -53,6 +53,11 @@ pub enum AtomKind {
         /// The output segment.
         segment: Segment,
     },
+    /// Zero-initialised mutable data of `size` bytes (`.bss`): no bytes are stored.
+    Zeros {
+        /// The size in bytes.
+        size: u64,
+    },
     /// A freed atom slot.
     Free,
 }
@@ -77,11 +82,29 @@ pub struct Atom {
 }
 
 impl Atom {
-    /// The data bytes, for a data atom.
+    /// The data bytes, for a data atom with stored bytes.
     pub fn data(&self) -> Option<&[u8]> {
         match &self.kind {
             AtomKind::Data { bytes, .. } => Some(bytes),
             _ => None,
+        }
+    }
+
+    /// The output data segment of a data atom (`.bss` for zero-initialised data).
+    pub fn segment(&self) -> Option<Segment> {
+        match &self.kind {
+            AtomKind::Data { segment, .. } => Some(*segment),
+            AtomKind::Zeros { .. } => Some(Segment::Bss),
+            _ => None,
+        }
+    }
+
+    /// The size in memory of a data atom (0 for code).
+    pub fn data_size(&self) -> u64 {
+        match &self.kind {
+            AtomKind::Data { bytes, .. } => bytes.len() as u64,
+            AtomKind::Zeros { size } => *size,
+            _ => 0,
         }
     }
 }

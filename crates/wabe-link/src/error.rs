@@ -138,6 +138,19 @@ pub enum LinkError {
         /// The address.
         value: u64,
     },
+    /// A data symbol that does not fit below the memory limit (the address space, or
+    /// `--max-memory`).
+    #[error("data symbol `{name}` ({size} bytes at address {address:#x}) does not fit in memory: data must end by {limit:#x}")]
+    DataTooLarge {
+        /// The data symbol.
+        name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// Where it would start.
+        address: u64,
+        /// The end of the memory data may use.
+        limit: u64,
+    },
     /// A linker-defined symbol that may not be freed or redefined.
     #[error("symbol `{name}` is provided by the linker")]
     Reserved {

@@ -15,8 +15,12 @@
 //!    and `producers` custom sections.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use wabe_mir::{emit_body, write_uleb, Imm, MirFunction, Resolver, SymbolIndex, ValType};
+
+use crate::atom::AtomIndex;
+use crate::symbol::{FuncSig, Synthetic};
 use wasm_encoder::{
     ConstExpr, DataSection, ElementSection, Elements, EntityType, ExportKind, ExportSection,
     FunctionSection, GlobalSection, GlobalType, ImportSection, MemorySection, MemoryType, NameMap,
@@ -69,6 +73,21 @@ impl SymbolValue {
     pub(crate) fn addr(&self) -> Option<u64> {
         (self.addr != u64::MAX).then_some(self.addr)
     }
+}
+
+/// One data symbol as [`Linker::data_layout`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSymbolLayout {
+    /// Its name (`owner#k` for the `k`-th local atom of `owner`).
+    pub name: String,
+    /// Its output segment.
+    pub segment: Segment,
+    /// Its address at the last flush (identical anonymous constants share one).
+    pub address: Option<u64>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its relocations: offset, type, target name, addend.
+    pub relocs: Vec<(u32, wabe_mir::RelocKind, String, i64)>,
 }
 
 /// Where one output data segment sits in memory.
@@ -156,6 +175,26 @@ impl Scan {
     }
 }
 
+/// Something laid out in a data segment.
+#[derive(Copy, Clone, Debug)]
+enum Item {
+    /// A data atom.
+    Atom(AtomIndex),
+    /// A synthesized name table.
+    Table(SymbolIndex),
+}
+
+/// An item and its address.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Placed {
+    item: Item,
+    addr: u64,
+}
+
+/// What makes two anonymous read-only atoms identical: alignment, bytes, and relocations
+/// (offset, type, target after merging, addend).
+type MergeKey<'a> = (u32, &'a [u8], Vec<(u32, u8, u32, i64)>);
+
 /// A function import in the output.
 struct ImportedFunc {
     module: NameId,
@@ -180,11 +219,19 @@ fn align_to(v: u64, align: u64) -> Option<u64> {
 impl Linker {
     /// Lays out indices and memory and writes the executable module. The linker keeps its
     /// symbols and atoms, so declarations can be updated and the module flushed again.
+    ///
+    /// The output depends only on the live symbols, their order keys
+    /// ([`set_symbol_order`](Linker::set_symbol_order)) and contents, not on symbol or atom
+    /// indices: an incremental update gives the same bytes as a fresh build. To that end the
+    /// type section is renumbered here (used types only, in order of first use), and the type
+    /// immediates of `call_indirect` in the MIR the linker holds are rewritten accordingly.
     pub fn flush(&mut self) -> Result<Vec<u8>, LinkError> {
         self.layout = None;
         self.values.clear();
         let env = self.names.intern("env");
 
+        let top = self.top_level_order();
+        let atom_order = self.atom_order(&top);
         let exports = self.collect_exports()?;
         let mut scan = Scan {
             values: vec![SymbolValue::EMPTY; self.symbols.len()],
@@ -195,8 +242,9 @@ impl Linker {
             scan.reference(sym);
         }
 
-        // Scan code and data.
-        for atom in &self.atoms {
+        // Scan code and data, in output order (so table slots are numbered canonically).
+        for &a in &atom_order {
+            let atom = &self.atoms[a.0 as usize];
             match &atom.kind {
                 AtomKind::Code(None) => {
                     return Err(LinkError::MissingBody {
@@ -205,15 +253,16 @@ impl Linker {
                 }
                 AtomKind::Code(Some(body)) => self.scan_body(atom.symbol, body, &mut scan)?,
                 AtomKind::Data { bytes, .. } => self.scan_data(atom, bytes.len(), &mut scan)?,
-                AtomKind::Free => {}
+                AtomKind::Zeros { .. } | AtomKind::Free => {}
             }
         }
 
         // Function indices: referenced imports, then definitions.
         let mut imports = Vec::new();
         let mut defined = Vec::new();
-        for (i, s) in self.symbols.iter().enumerate() {
-            let sym = SymbolIndex(i as u32);
+        for &sym in &top {
+            let i = sym.0 as usize;
+            let s = &self.symbols[i];
             let referenced = scan.referenced[i];
             match s.kind {
                 SymbolKind::Function { ty, def } => match def {
@@ -259,6 +308,7 @@ impl Linker {
         for (k, &(sym, _, _)) in defined.iter().enumerate() {
             scan.values[sym.0 as usize].func = (imports.len() + k) as u32;
         }
+        let used_types = self.canonicalize_types(&mut imports, &mut defined);
 
         // Globals: the stack pointer, then exported data addresses.
         scan.values[self.stack_pointer().0 as usize].global = 0;
@@ -272,11 +322,172 @@ impl Linker {
             }
         }
 
-        let layout = self.layout_memory(&mut scan.values)?;
-        let out = self.write_module(&scan, &imports, &defined, &exports, &data_globals, &layout)?;
+        let (layout, placed) = self.layout_memory(&mut scan, &top, &atom_order)?;
+        let out = self.write_module(
+            &scan,
+            &imports,
+            &defined,
+            &exports,
+            &data_globals,
+            &layout,
+            &placed,
+            used_types,
+        )?;
         self.values = scan.values;
         self.layout = Some(layout);
         Ok(out)
+    }
+
+    /// The data symbols of the last flush in output order (each top-level symbol, then its
+    /// local atoms): name, segment, address, size and relocations, for inspection and
+    /// snapshot tests. A local atom is named after its owner, `owner#k` for its `k`-th local;
+    /// relocation targets are named the same way. Like the other results of a flush, this is
+    /// stale after a change until the next flush.
+    pub fn data_layout(&self) -> Vec<DataSymbolLayout> {
+        let top = self.top_level_order();
+        let order = self.atom_order(&top);
+        let mut local_name = vec![None; self.symbols.len()];
+        for &a in &order {
+            let atom = &self.atoms[a.0 as usize];
+            for (k, &l) in atom.locals.iter().enumerate() {
+                let owner = local_name[atom.symbol.0 as usize]
+                    .clone()
+                    .unwrap_or_else(|| self.display_name(atom.symbol));
+                local_name[self.atoms[l.0 as usize].symbol.0 as usize] = Some(format!("{owner}#{k}"));
+            }
+        }
+        let name = |sym: SymbolIndex| {
+            local_name
+                .get(sym.0 as usize)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| self.display_name(sym))
+        };
+        order
+            .iter()
+            .filter_map(|&a| {
+                let atom = &self.atoms[a.0 as usize];
+                let segment = atom.segment()?;
+                Some(DataSymbolLayout {
+                    name: name(atom.symbol),
+                    segment,
+                    address: self.data_address(atom.symbol),
+                    size: atom.data_size(),
+                    relocs: atom
+                        .relocs
+                        .iter()
+                        .map(|r| (r.offset, r.kind, name(r.symbol), r.addend))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Live symbols that are not local data, by order key (then index).
+    fn top_level_order(&self) -> Vec<SymbolIndex> {
+        let mut top: Vec<SymbolIndex> = self
+            .symbols
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| match s.kind {
+                SymbolKind::Dead => false,
+                SymbolKind::Data(DataDef::Defined(atom)) => {
+                    self.atoms[atom.0 as usize].parent.is_none()
+                }
+                _ => true,
+            })
+            .map(|(i, _)| SymbolIndex(i as u32))
+            .collect();
+        top.sort_by_key(|s| (self.symbols[s.0 as usize].order, s.0));
+        top
+    }
+
+    /// Every live atom in output order: each top-level symbol's atom, then its locals
+    /// (depth first, in the order they were added).
+    fn atom_order(&self, top: &[SymbolIndex]) -> Vec<AtomIndex> {
+        fn visit(l: &Linker, atom: AtomIndex, out: &mut Vec<AtomIndex>) {
+            out.push(atom);
+            for &local in &l.atoms[atom.0 as usize].locals {
+                visit(l, local, out);
+            }
+        }
+        let mut out = Vec::new();
+        for &sym in top {
+            if let Some(atom) = self.atom_of(sym) {
+                visit(self, atom, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Renumbers the function types: the types of imports, then of definitions, then of
+    /// `call_indirect`s in bodies, in order of first use; unused types follow. Rewrites every
+    /// type index the linker holds. Returns how many types are used.
+    fn canonicalize_types(
+        &mut self,
+        imports: &mut [ImportedFunc],
+        defined: &mut [(SymbolIndex, AtomIndex, u32)],
+    ) -> usize {
+        let n = self.func_types.len();
+        let mut remap = vec![NONE32; n];
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        fn use_ty(t: u32, remap: &mut [u32], order: &mut Vec<u32>) {
+            if let Some(r) = remap.get_mut(t as usize) {
+                if *r == NONE32 {
+                    *r = order.len() as u32;
+                    order.push(t);
+                }
+            }
+        }
+        for import in imports.iter() {
+            use_ty(import.ty, &mut remap, &mut order);
+        }
+        for &(_, _, ty) in defined.iter() {
+            use_ty(ty, &mut remap, &mut order);
+        }
+        for &(_, atom, _) in defined.iter() {
+            if let AtomKind::Code(Some(body)) = &self.atoms[atom.0 as usize].kind {
+                for (tag, data) in body.tags.iter().zip(&body.data) {
+                    if tag.immediate() == Imm::CallIndirect {
+                        use_ty(data.a, &mut remap, &mut order);
+                    }
+                }
+            }
+        }
+        let used = order.len();
+        for t in 0..n as u32 {
+            use_ty(t, &mut remap, &mut order);
+        }
+        if order.iter().enumerate().all(|(i, &t)| i as u32 == t) {
+            return used;
+        }
+        let old: Vec<FuncSig> = std::mem::take(&mut self.func_types).into_iter().collect();
+        for &t in &order {
+            self.func_types.insert(old[t as usize].clone());
+        }
+        for s in &mut self.symbols {
+            if let SymbolKind::Function { ty, .. } = &mut s.kind {
+                *ty = remap[*ty as usize];
+            }
+        }
+        for atom in &mut self.atoms {
+            if let AtomKind::Code(Some(body)) = &mut atom.kind {
+                for (tag, data) in body.tags.iter().zip(body.data.iter_mut()) {
+                    if tag.immediate() == Imm::CallIndirect {
+                        if let Some(&r) = remap.get(data.a as usize) {
+                            data.a = r;
+                        }
+                    }
+                }
+            }
+        }
+        for import in imports.iter_mut() {
+            import.ty = remap[import.ty as usize];
+        }
+        for d in defined.iter_mut() {
+            d.2 = remap[d.2 as usize];
+        }
+        used
     }
 
     /// The final export list: explicit exports, `--export` names, the entry.
@@ -296,8 +507,15 @@ impl Linker {
                 Ok(())
             }
         };
-        for (&name, &sym) in &self.exports {
-            add(self.names.str(name), sym)?;
+        // Explicit exports by their symbol's order key, then name.
+        let mut explicit: Vec<(&str, SymbolIndex)> = self
+            .exports
+            .iter()
+            .map(|(&name, &sym)| (self.names.str(name), sym))
+            .collect();
+        explicit.sort_by_key(|&(name, sym)| (self.symbols[sym.0 as usize].order, name));
+        for (name, sym) in explicit {
+            add(name, sym)?;
         }
         for name in &self.options.exports {
             let sym = self
@@ -448,8 +666,16 @@ impl Linker {
         Ok(())
     }
 
-    /// Assigns data addresses and the stack; see [`MemoryLayout`].
-    fn layout_memory(&self, values: &mut [SymbolValue]) -> Result<MemoryLayout, LinkError> {
+    /// Assigns data addresses and the stack; see [`MemoryLayout`]. Returns the layout and,
+    /// per laid-out segment, what was placed where. Identical anonymous read-only local atoms
+    /// (string literals, constant operands) are stored once: a later one gets the address of
+    /// the first.
+    fn layout_memory(
+        &self,
+        scan: &mut Scan,
+        top: &[SymbolIndex],
+        atom_order: &[AtomIndex],
+    ) -> Result<(MemoryLayout, Vec<Vec<Placed>>), LinkError> {
         let o = &self.options;
         let limit_pages: u64 = if o.memory64 { 1 << 48 } else { 1 << 16 };
         let overflow = |what| LinkError::TooManyPages {
@@ -459,6 +685,11 @@ impl Linker {
         };
         if !o.stack_size.is_multiple_of(STACK_ALIGN) {
             return Err(LinkError::StackSizeAlignment { size: o.stack_size });
+        }
+        // Data must end below this address.
+        let mut data_limit = limit_pages.saturating_mul(PAGE_SIZE);
+        if let Some(max) = o.max_memory {
+            data_limit = data_limit.min(max);
         }
 
         let mut ptr;
@@ -480,30 +711,103 @@ impl Linker {
         }
         let data_start = ptr;
 
+        // Synthesized name tables that something refers to, in canonical order: the
+        // error-name table, then tag-name tables by their names.
+        let mut tables: Vec<SymbolIndex> = top
+            .iter()
+            .copied()
+            .filter(|s| {
+                scan.referenced[s.0 as usize]
+                    && matches!(
+                        self.symbols[s.0 as usize].kind,
+                        SymbolKind::Data(DataDef::Synthetic(
+                            Synthetic::ErrorNames | Synthetic::TagNames(_)
+                        ))
+                    )
+            })
+            .collect();
+        tables.sort_by_key(|s| match self.symbols[s.0 as usize].kind {
+            SymbolKind::Data(DataDef::Synthetic(Synthetic::TagNames(i))) => {
+                Some(&self.tag_tables[i as usize].0)
+            }
+            _ => None,
+        });
+
+        let values = &mut scan.values;
+        let mut representative = vec![NONE32; self.symbols.len()];
+        let mut merged: HashMap<MergeKey<'_>, SymbolIndex> = HashMap::new();
         let mut segments = Vec::new();
+        let mut placed = Vec::new();
+        let ptr_size = if o.memory64 { 8 } else { 4 };
         for segment in Segment::ALL {
-            let members = || {
-                self.atoms.iter().filter(
-                    move |a| matches!(&a.kind, AtomKind::Data { segment: s, .. } if *s == segment),
-                )
-            };
-            let Some(align) = members().map(|a| a.alignment).max() else {
-                continue;
-            };
-            ptr = align_to(ptr, u64::from(align)).ok_or_else(|| overflow("__data_end"))?;
+            let mut items: Vec<Item> = atom_order
+                .iter()
+                .filter(|a| self.atoms[a.0 as usize].segment() == Some(segment))
+                .map(|&a| Item::Atom(a))
+                .collect();
+            if segment == Segment::Rodata {
+                items.extend(tables.iter().map(|&s| Item::Table(s)));
+            }
+            let align = items
+                .iter()
+                .map(|item| match item {
+                    Item::Atom(a) => u64::from(self.atoms[a.0 as usize].alignment),
+                    Item::Table(_) => ptr_size,
+                })
+                .max();
+            let Some(align) = align else { continue };
+            ptr = align_to(ptr, align).ok_or_else(|| overflow("__data_end"))?;
             let start = ptr;
-            for atom in members() {
-                ptr = align_to(ptr, u64::from(atom.alignment))
-                    .ok_or_else(|| overflow("__data_end"))?;
-                values[atom.symbol.0 as usize].addr = ptr;
-                let len = atom.data().map_or(0, |d| d.len() as u64);
-                ptr = ptr.checked_add(len).ok_or_else(|| overflow("__data_end"))?;
+            let mut here = Vec::with_capacity(items.len());
+            for item in items {
+                let (sym, alignment, size) = match item {
+                    Item::Atom(a) => {
+                        let atom = &self.atoms[a.0 as usize];
+                        if let (AtomKind::Data { bytes, .. }, Some(_), Segment::Rodata) =
+                            (&atom.kind, atom.parent, segment)
+                        {
+                            let relocs = atom
+                                .relocs
+                                .iter()
+                                .map(|r| {
+                                    let rep = representative[r.symbol.0 as usize];
+                                    let target = if rep == NONE32 { r.symbol.0 } else { rep };
+                                    (r.offset, r.kind as u8, target, r.addend)
+                                })
+                                .collect();
+                            let key = (atom.alignment, bytes.as_slice(), relocs);
+                            if let Some(&first) = merged.get(&key) {
+                                values[atom.symbol.0 as usize].addr =
+                                    values[first.0 as usize].addr;
+                                representative[atom.symbol.0 as usize] = first.0;
+                                continue;
+                            }
+                            merged.insert(key, atom.symbol);
+                        }
+                        (atom.symbol, u64::from(atom.alignment), atom.data_size())
+                    }
+                    Item::Table(sym) => (sym, ptr_size, self.table_size(sym)),
+                };
+                ptr = align_to(ptr, alignment).ok_or_else(|| overflow("__data_end"))?;
+                let end = ptr.checked_add(size).filter(|&e| e <= data_limit);
+                let Some(end) = end else {
+                    return Err(LinkError::DataTooLarge {
+                        name: self.display_name(sym),
+                        size,
+                        address: ptr,
+                        limit: data_limit,
+                    });
+                };
+                values[sym.0 as usize].addr = ptr;
+                here.push(Placed { item, addr: ptr });
+                ptr = end;
             }
             segments.push(SegmentLayout {
                 segment,
                 start,
                 size: ptr - start,
             });
+            placed.push(here);
         }
         let data_end = ptr;
         values[self.data_end_symbol().0 as usize].addr = data_end;
@@ -573,7 +877,7 @@ impl Linker {
             }
         };
 
-        Ok(MemoryLayout {
+        let layout = MemoryLayout {
             data_start,
             data_end,
             stack_low,
@@ -582,7 +886,60 @@ impl Linker {
             initial_pages,
             max_pages,
             segments,
-        })
+        };
+        Ok((layout, placed))
+    }
+
+    /// The size of a synthesized name table.
+    fn table_size(&self, sym: SymbolIndex) -> u64 {
+        let ptr_size = if self.options.memory64 { 8 } else { 4 };
+        let (entries, strings) = match self.table_names(sym) {
+            Some((names, first_empty)) => (
+                names.len() + usize::from(first_empty),
+                names.iter().map(|n| n.len() + 1).sum::<usize>(),
+            ),
+            None => (0, 0),
+        };
+        (entries as u64) * 2 * ptr_size + strings as u64
+    }
+
+    /// The names of a synthesized table, and whether entry 0 is an extra empty entry.
+    fn table_names(&self, sym: SymbolIndex) -> Option<(&[String], bool)> {
+        match self.symbols[sym.0 as usize].kind {
+            SymbolKind::Data(DataDef::Synthetic(Synthetic::ErrorNames)) => {
+                Some((&self.error_names, true))
+            }
+            SymbolKind::Data(DataDef::Synthetic(Synthetic::TagNames(i))) => {
+                Some((&self.tag_tables[i as usize].0, false))
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes a name table at `addr` into `dest`: `{ ptr, len }` entries, then the strings,
+    /// each followed by a NUL byte.
+    fn write_table(&self, sym: SymbolIndex, addr: u64, dest: &mut [u8]) {
+        let Some((names, first_empty)) = self.table_names(sym) else {
+            return;
+        };
+        let w = if self.options.memory64 { 8 } else { 4 };
+        let entries = names.len() + usize::from(first_empty);
+        let strings_at = entries * 2 * w;
+        let put = |dest: &mut [u8], at: usize, v: u64| {
+            dest[at..at + w].copy_from_slice(&v.to_le_bytes()[..w]);
+        };
+        if first_empty {
+            put(dest, 0, addr + strings_at as u64);
+            put(dest, w, 0);
+        }
+        let mut s = strings_at;
+        for (i, name) in names.iter().enumerate() {
+            let e = (i + usize::from(first_empty)) * 2 * w;
+            put(dest, e, addr + s as u64);
+            put(dest, e + w, name.len() as u64);
+            dest[s..s + name.len()].copy_from_slice(name.as_bytes());
+            s += name.len() + 1;
+        }
     }
 
     /// A constant of the pointer width.
@@ -602,6 +959,8 @@ impl Linker {
         exports: &[(String, SymbolIndex)],
         data_globals: &[SymbolIndex],
         layout: &MemoryLayout,
+        placed: &[Vec<Placed>],
+        used_types: usize,
     ) -> Result<Vec<u8>, LinkError> {
         let o = &self.options;
         let values = &scan.values;
@@ -609,9 +968,9 @@ impl Linker {
         out.extend_from_slice(b"\0asm\x01\0\0\0");
 
         // type
-        if !self.func_types.is_empty() {
+        if used_types > 0 {
             let mut types = TypeSection::new();
-            for sig in &self.func_types {
+            for sig in self.func_types.iter().take(used_types) {
                 types.ty().function(
                     sig.params.iter().copied().map(wasm_valtype),
                     sig.results.iter().copied().map(wasm_valtype),
@@ -782,12 +1141,12 @@ impl Linker {
         // data
         let mut data_names = NameMap::new();
         let mut data_section = DataSection::new();
-        for seg in &layout.segments {
+        for (seg, placed) in layout.segments.iter().zip(placed) {
             // Memory is zeroed unless imported, so .bss needs no bytes then.
             if seg.segment == Segment::Bss && !o.import_memory {
                 continue;
             }
-            let bytes = self.segment_bytes(seg, values)?;
+            let bytes = self.segment_bytes(seg, placed, values)?;
             data_names.append(data_section.len(), seg.segment.name());
             data_section.active(0, &self.ptr_const(seg.start), bytes.iter().copied());
         }
@@ -840,21 +1199,23 @@ impl Linker {
     fn segment_bytes(
         &self,
         seg: &crate::SegmentLayout,
+        placed: &[Placed],
         values: &[SymbolValue],
     ) -> Result<Vec<u8>, LinkError> {
         let mut bytes = vec![0u8; seg.size as usize];
-        for atom in &self.atoms {
-            let AtomKind::Data {
-                bytes: data,
-                segment,
-            } = &atom.kind
-            else {
+        for p in placed {
+            let at = (p.addr - seg.start) as usize;
+            let atom = match p.item {
+                Item::Table(sym) => {
+                    let size = self.table_size(sym) as usize;
+                    self.write_table(sym, p.addr, &mut bytes[at..at + size]);
+                    continue;
+                }
+                Item::Atom(a) => &self.atoms[a.0 as usize],
+            };
+            let AtomKind::Data { bytes: data, .. } = &atom.kind else {
                 continue;
             };
-            if *segment != seg.segment {
-                continue;
-            }
-            let at = (values[atom.symbol.0 as usize].addr - seg.start) as usize;
             let dest = &mut bytes[at..at + data.len()];
             dest.copy_from_slice(data);
             for r in &atom.relocs {

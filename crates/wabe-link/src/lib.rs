@@ -58,7 +58,7 @@ mod symbol;
 
 pub use atom::{Atom, AtomIndex, AtomKind, Segment};
 pub use error::LinkError;
-pub use flush::{MemoryLayout, SegmentLayout, PAGE_SIZE};
+pub use flush::{DataSymbolLayout, MemoryLayout, SegmentLayout, PAGE_SIZE};
 pub use linker::Linker;
 pub use wabe_mir::{Reloc, RelocKind, SymbolIndex, ValType};
 

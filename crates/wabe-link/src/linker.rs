@@ -36,6 +36,14 @@ pub struct Linker {
     pub(crate) layout: Option<MemoryLayout>,
     /// Final values of every symbol at the last successful flush.
     pub(crate) values: Vec<SymbolValue>,
+    /// The next default order key (creation sequence, from 2^32 up).
+    next_order: u64,
+    /// Error names in value order (value `i + 1` is `error_names[i]`).
+    pub(crate) error_names: Vec<String>,
+    /// The error-name table symbol, once asked for.
+    error_table: Option<SymbolIndex>,
+    /// Tag-name tables: the names of each, and its symbol.
+    pub(crate) tag_tables: Vec<(Box<[String]>, SymbolIndex)>,
 }
 
 impl Linker {
@@ -56,6 +64,10 @@ impl Linker {
             data_end: SymbolIndex(0),
             layout: None,
             values: Vec::new(),
+            next_order: 1 << 32,
+            error_names: Vec::new(),
+            error_table: None,
+            tag_tables: Vec::new(),
         };
         linker.stack_pointer = linker.add_named(
             "__stack_pointer",
@@ -148,6 +160,7 @@ impl Linker {
                     name: Some(name_id),
                     flags: 0,
                     kind: SymbolKind::Dead,
+                    order: 0,
                 });
                 self.names.set_symbol(name_id, Some(sym));
                 sym
@@ -205,6 +218,7 @@ impl Linker {
                     name: Some(name_id),
                     flags: UNDEFINED,
                     kind: SymbolKind::Function { ty, def: import },
+                    order: 0,
                 });
                 self.names.set_symbol(name_id, Some(sym));
                 Ok(sym)
@@ -257,6 +271,7 @@ impl Linker {
                         ty,
                         def: FunctionDef::Undefined,
                     },
+                    order: 0,
                 });
                 self.names.set_symbol(name_id, Some(sym));
                 Ok(sym)
@@ -320,6 +335,97 @@ impl Linker {
         self.add_export(sym, export_name)
     }
 
+    /// Removes every export of a symbol (made with [`export_function`](Linker::export_function)
+    /// or [`export_data`](Linker::export_data)).
+    pub fn unexport(&mut self, sym: SymbolIndex) {
+        self.exports.retain(|_, s| *s != sym);
+    }
+
+    /// Sets the output order key of a symbol. Functions (imports, then definitions), exports
+    /// and top-level data are laid out by increasing key; symbols without an explicit key
+    /// follow, in creation order. A driver that gives every declaration its position in the
+    /// program as key gets the same module from an incremental update as from a fresh build.
+    pub fn set_symbol_order(&mut self, sym: SymbolIndex, key: u32) -> Result<(), LinkError> {
+        self.live(sym)?;
+        self.symbols[sym.0 as usize].order = u64::from(key);
+        Ok(())
+    }
+
+    /// Changes the signature of a function symbol (defined, imported or undefined), for an
+    /// incremental update whose new definition has another type. Code calling it must be
+    /// regenerated.
+    pub fn set_function_type(
+        &mut self,
+        sym: SymbolIndex,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Result<(), LinkError> {
+        let new_ty = self.func_type_index(params, results);
+        match &mut self.symbols.get_mut(sym.0 as usize).map(|s| &mut s.kind) {
+            Some(SymbolKind::Function { ty, .. }) => {
+                *ty = new_ty;
+                Ok(())
+            }
+            _ => Err(self.wrong_kind(sym, "function")),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Name tables (`error_name`, `tag_name`)
+    // ---------------------------------------------------------------------------------------
+
+    /// Sets the error names, in value order: error value `i + 1` is `names[i]` (0 is "no
+    /// error"). They fill the error-name table at flush.
+    pub fn set_error_names<I, S>(&mut self, names: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.error_names = names.into_iter().map(Into::into).collect();
+    }
+
+    /// The error-name table, a read-only data symbol synthesized at flush (only if something
+    /// refers to it) from the names of [`set_error_names`](Linker::set_error_names): an array
+    /// of `[]const u8` slices (`{ ptr, len }`, 8 bytes each, 16 on memory64) indexed by error
+    /// value, entry 0 empty; each name is followed by a NUL byte. The name of error `e` is
+    /// the slice at `table + e * 2 * ptr_size`, which `error_name` returns as is.
+    pub fn error_name_table(&mut self) -> SymbolIndex {
+        if let Some(sym) = self.error_table {
+            return sym;
+        }
+        let sym = self.add_named(
+            "__wabe_error_names",
+            BINDING_LOCAL | VISIBILITY_HIDDEN,
+            SymbolKind::Data(DataDef::Synthetic(Synthetic::ErrorNames)),
+        );
+        self.error_table = Some(sym);
+        sym
+    }
+
+    /// The tag-name table for an enum whose fields (in declaration order) are `names`: a
+    /// read-only array of `[]const u8` slices, entry `i` the name of field `i`, laid out like
+    /// the error-name table and synthesized at flush if something refers to it. Asking twice
+    /// for the same names gives the same symbol.
+    pub fn tag_name_table(&mut self, names: &[&str]) -> SymbolIndex {
+        if let Some((_, sym)) = self
+            .tag_tables
+            .iter()
+            .find(|(n, _)| n.len() == names.len() && n.iter().zip(names).all(|(a, b)| a == b))
+        {
+            return *sym;
+        }
+        let index = self.tag_tables.len() as u32;
+        let sym = self.add_symbol(Symbol {
+            name: None,
+            flags: BINDING_LOCAL | VISIBILITY_HIDDEN,
+            kind: SymbolKind::Data(DataDef::Synthetic(Synthetic::TagNames(index))),
+            order: 0,
+        });
+        self.tag_tables
+            .push((names.iter().map(|s| s.to_string()).collect(), sym));
+        sym
+    }
+
     fn add_export(&mut self, sym: SymbolIndex, export_name: &str) -> Result<(), LinkError> {
         let name = self.names.intern(export_name);
         match self.exports.get(&name) {
@@ -349,6 +455,7 @@ impl Linker {
                     name: Some(name_id),
                     flags: UNDEFINED,
                     kind: SymbolKind::Data(DataDef::Undefined),
+                    order: 0,
                 });
                 self.names.set_symbol(name_id, Some(sym));
                 Ok(sym)
@@ -374,8 +481,34 @@ impl Linker {
         relocs: Vec<Reloc>,
     ) -> Result<(), LinkError> {
         self.check_data_def(sym, &bytes, alignment, &relocs)?;
-        let segment = classify(&bytes, mutable, &relocs);
-        let kind = AtomKind::Data { bytes, segment };
+        let kind = match classify(&bytes, mutable, &relocs) {
+            Segment::Bss => AtomKind::Zeros {
+                size: bytes.len() as u64,
+            },
+            segment => AtomKind::Data { bytes, segment },
+        };
+        self.define_atom(sym, kind, alignment, relocs)
+    }
+
+    /// Defines (or redefines) a data symbol as `size` zero bytes of mutable data: `.bss`,
+    /// which costs no bytes in the file (unless memory is imported) and stores none here.
+    pub fn define_zeros(
+        &mut self,
+        sym: SymbolIndex,
+        size: u64,
+        alignment: u32,
+    ) -> Result<(), LinkError> {
+        self.check_data_def(sym, &[], alignment, &[])?;
+        self.define_atom(sym, AtomKind::Zeros { size }, alignment, Vec::new())
+    }
+
+    fn define_atom(
+        &mut self,
+        sym: SymbolIndex,
+        kind: AtomKind,
+        alignment: u32,
+        relocs: Vec<Reloc>,
+    ) -> Result<(), LinkError> {
         match self.live(sym)?.kind {
             SymbolKind::Data(DataDef::Defined(atom)) => {
                 let a = &mut self.atoms[atom.0 as usize];
@@ -444,6 +577,7 @@ impl Linker {
             name: None,
             flags: BINDING_LOCAL | VISIBILITY_HIDDEN,
             kind: SymbolKind::Data(DataDef::Undefined),
+            order: 0,
         });
         if let Err(e) = self.check_data_def(sym, &bytes, alignment, &relocs) {
             self.release_symbol(sym);
@@ -496,7 +630,17 @@ impl Linker {
             symbol: target,
             addend,
         };
-        let size = self.atoms[atom.0 as usize].data().map_or(0, <[u8]>::len);
+        let a = &mut self.atoms[atom.0 as usize];
+        // A pointer field makes zero-initialised data initialised: `.bss` becomes `.data`.
+        if let AtomKind::Zeros { size } = a.kind {
+            if reloc_in_bounds(&reloc, size as usize) {
+                a.kind = AtomKind::Data {
+                    bytes: vec![0; size as usize],
+                    segment: Segment::Data,
+                };
+            }
+        }
+        let size = a.data().map_or(0, <[u8]>::len);
         if !reloc_in_bounds(&reloc, size) {
             return Err(LinkError::RelocOutOfBounds {
                 name: self.display_name(src),
@@ -626,12 +770,15 @@ impl Linker {
             name: Some(name_id),
             flags,
             kind,
+            order: 0,
         });
         self.names.set_symbol(name_id, Some(sym));
         sym
     }
 
-    fn add_symbol(&mut self, symbol: Symbol) -> SymbolIndex {
+    fn add_symbol(&mut self, mut symbol: Symbol) -> SymbolIndex {
+        symbol.order = self.next_order;
+        self.next_order += 1;
         if let Some(sym) = self.symbols_free.pop() {
             self.symbols[sym.0 as usize] = symbol;
             sym

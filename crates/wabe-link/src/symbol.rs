@@ -61,6 +61,11 @@ pub(crate) struct Symbol {
     /// Linking.md flags (`BINDING_LOCAL`, `UNDEFINED`, ...).
     pub(crate) flags: u32,
     pub(crate) kind: SymbolKind,
+    /// The output order key: functions, imports, exports and top-level data are laid out by
+    /// increasing key. By default the creation sequence (from 2^32 up); the driver sets
+    /// explicit keys (below 2^32) so that the output does not depend on the history of an
+    /// incremental compilation.
+    pub(crate) order: u64,
 }
 
 /// What a symbol is.
@@ -104,6 +109,10 @@ pub(crate) enum DataDef {
 pub(crate) enum Synthetic {
     HeapBase,
     DataEnd,
+    /// The error-name table: one `[]const u8` per error value (entry 0 is empty).
+    ErrorNames,
+    /// A tag-name table: one `[]const u8` per enum field, index into `Linker::tag_tables`.
+    TagNames(u32),
 }
 
 /// A global the linker defines.

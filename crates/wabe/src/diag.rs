@@ -31,5 +31,7 @@ pub fn render_error(path: &str, src: &str, err: &Error) -> String {
         }
         Error::Codegen(e) => render(path, src, e.span, &format!("in function `{}`: {}", e.function, e.message)),
         Error::Link(e) => format!("{path}: error: {e}\n"),
+        Error::Data { span, error } => render(path, src, *span, &error.to_string()),
+        Error::StillReferenced { .. } => format!("{path}: {err}\n"),
     }
 }

@@ -17,8 +17,13 @@
 
 #![deny(missing_docs)]
 
+mod data;
 pub mod diag;
+pub mod differential;
 pub mod run;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use wabe_air::{DeclIndex, DeclKind, Module};
 use wabe_link::{LinkOptions, Linker};
@@ -50,6 +55,22 @@ pub enum Error {
     /// Linking failed.
     #[error("error: {0}")]
     Link(#[from] wabe_link::LinkError),
+    /// The data of a `const`/`var` could not be generated.
+    #[error("{span}: error: {error}")]
+    Data {
+        /// Where the declaration is.
+        span: wabe_air::Span,
+        /// What is wrong.
+        error: wabe_declgen::Error,
+    },
+    /// An incremental update would remove a declaration that another one still uses.
+    #[error("error: cannot remove `@{name}`: `@{by}` still refers to it")]
+    StillReferenced {
+        /// The declaration to remove.
+        name: String,
+        /// A declaration referring to it.
+        by: String,
+    },
 }
 
 /// A compiled program: the verified module it came from and the wasm bytes.
@@ -71,7 +92,8 @@ pub fn compile_str(src: &str, options: &Options) -> Result<Output, Error> {
 
 /// One compilation: a verified module fed through code generation into the linker.
 pub struct Compilation<'m> {
-    module: &'m Module,
+    /// The current program (borrowed at first, owned after an incremental update).
+    module: Cow<'m, Module>,
     linker: Linker,
     symbols: Vec<Option<SymbolIndex>>,
     options: Options,
@@ -80,6 +102,11 @@ pub struct Compilation<'m> {
 struct Ctx<'a> {
     linker: &'a mut Linker,
     symbols: &'a [Option<SymbolIndex>],
+    module: &'a Module,
+    /// The function being generated: it owns the local atoms of its constant operands.
+    owner: Option<SymbolIndex>,
+    /// Constant operands already lowered for this function.
+    constants: HashMap<(wabe_types::TypeId, wabe_types::Value), SymbolIndex>,
 }
 
 impl wabe_funcgen::Context for Ctx<'_> {
@@ -94,6 +121,35 @@ impl wabe_funcgen::Context for Ctx<'_> {
     fn func_type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
         self.linker.func_type_index(params, results)
     }
+
+    fn lower_constant(&mut self, ty: wabe_types::TypeId, value: &wabe_types::Value) -> Result<SymbolIndex, String> {
+        data::lower_constant(self, ty, value)
+    }
+
+    fn error_name_table(&mut self) -> Result<SymbolIndex, String> {
+        Ok(self.linker.error_name_table())
+    }
+
+    fn tag_name_table(&mut self, enum_ty: wabe_types::TypeId) -> Result<SymbolIndex, String> {
+        data::tag_name_table(self, enum_ty)
+    }
+
+    fn helper_function(
+        &mut self,
+        name: &str,
+        params: &[ValType],
+        results: &[ValType],
+        build: &mut dyn FnMut(&mut dyn wabe_funcgen::Context) -> Result<wabe_mir::MirFunction, String>,
+    ) -> Result<SymbolIndex, String> {
+        // Each helper is emitted once per module, under its (reserved `__wabe_`) name.
+        if let Some(sym) = self.linker.symbol_by_name(name) {
+            return Ok(sym);
+        }
+        let sym = self.linker.declare_function(name, params, results).map_err(|e| e.to_string())?;
+        let mir = build(self)?;
+        self.linker.set_function_body(sym, mir).map_err(|e| e.to_string())?;
+        Ok(sym)
+    }
 }
 
 impl<'m> Compilation<'m> {
@@ -103,7 +159,7 @@ impl<'m> Compilation<'m> {
         let mut link_options = options.link.clone();
         link_options.memory64 = module.target == wabe_types::Target::Wasm64;
         let mut c = Compilation {
-            module,
+            module: Cow::Borrowed(module),
             linker: Linker::new(link_options),
             symbols: vec![None; module.decls.len()],
             options: options.clone(),
@@ -116,47 +172,71 @@ impl<'m> Compilation<'m> {
     }
 
     fn declare_all(&mut self) -> Result<(), Error> {
-        let m = self.module;
-        for (i, d) in m.decls.iter().enumerate() {
-            let name = m.name_str(d.name);
-            let sym = match &d.kind {
-                DeclKind::Fn(f) => {
-                    let sig = m.types.lower_fn_type(f.ty).expect("verified fn type");
-                    let s = self.linker.declare_function(name, &sig.params, &sig.results)?;
-                    if d.exported {
-                        self.linker.export_function(s, name)?;
-                    }
-                    Some(s)
-                }
-                DeclKind::Extern(e) => {
-                    let sig = m.types.lower_fn_type(e.ty).expect("verified fn type");
-                    Some(self.linker.declare_import(&e.module, name, &sig.params, &sig.results)?)
-                }
-                DeclKind::Const(_) | DeclKind::Var(_) => None,
-            };
-            self.symbols[i] = sym;
+        for i in 0..self.module.decls.len() {
+            self.symbols[i] = Some(self.declare(DeclIndex(i as u32))?);
         }
         Ok(())
     }
 
+    /// Declares one declaration to the linker (and exports it if it is exported): a function,
+    /// an import, or a data symbol for a `const`/`var`.
+    fn declare(&mut self, decl: DeclIndex) -> Result<SymbolIndex, Error> {
+        let m: &Module = &self.module;
+        let d = m.decl(decl);
+        let name = m.name_str(d.name);
+        let sym = match &d.kind {
+            DeclKind::Fn(f) => {
+                let sig = m.types.lower_fn_type(f.ty).expect("verified fn type");
+                let s = self.linker.declare_function(name, &sig.params, &sig.results)?;
+                if d.exported {
+                    self.linker.export_function(s, name)?;
+                }
+                s
+            }
+            DeclKind::Extern(e) => {
+                let sig = m.types.lower_fn_type(e.ty).expect("verified fn type");
+                self.linker.declare_import(&e.module, name, &sig.params, &sig.results)?
+            }
+            DeclKind::Const(_) | DeclKind::Var(_) => {
+                let s = self.linker.declare_data_symbol(name)?;
+                if d.exported {
+                    self.linker.export_data(s, name)?;
+                }
+                s
+            }
+        };
+        self.linker.set_symbol_order(sym, decl.0)?;
+        Ok(sym)
+    }
+
     /// Generates the code (or data) of one declaration and gives it to the linker.
     pub fn update_decl(&mut self, decl: DeclIndex) -> Result<(), Error> {
-        let m = self.module;
+        let m: &Module = &self.module;
         let d = m.decl(decl);
+        let sym = self.symbols[decl.0 as usize].expect("declared");
         match &d.kind {
             DeclKind::Fn(_) => {
-                let mut ctx = Ctx { linker: &mut self.linker, symbols: &self.symbols };
+                // The function's constant operands are regenerated with it.
+                self.linker.clear_locals(sym)?;
+                let mut ctx = Ctx {
+                    linker: &mut self.linker,
+                    symbols: &self.symbols,
+                    module: m,
+                    owner: Some(sym),
+                    constants: HashMap::new(),
+                };
                 let mir = wabe_funcgen::generate(m, decl, &mut ctx, &self.options.codegen)?;
-                let sym = self.symbols[decl.0 as usize].expect("declared");
                 self.linker.set_function_body(sym, mir)?;
                 Ok(())
             }
             DeclKind::Extern(_) => Ok(()),
-            DeclKind::Const(_) | DeclKind::Var(_) => Err(Error::Codegen(wabe_funcgen::Error {
-                function: m.name_str(d.name).to_string(),
-                span: d.span,
-                message: "unsupported: `const`/`var` declarations (data comes with the declgen and linker work)".into(),
-            })),
+            DeclKind::Const(_) | DeclKind::Var(_) => {
+                if self.linker.atom_of(sym).is_some() {
+                    self.linker.clear_locals(sym)?;
+                }
+                let mut ctx = data::DataCtx { linker: &mut self.linker, symbols: &self.symbols };
+                wabe_declgen::generate_decl(m, decl, &mut ctx).map_err(|error| Error::Data { span: d.span, error })
+            }
         }
     }
 
@@ -168,7 +248,15 @@ impl<'m> Compilation<'m> {
             (0..module.decls.len()).map(|i| Some(SymbolIndex(i as u32))).collect();
         for (i, d) in module.decls.iter().enumerate() {
             if let DeclKind::Fn(_) = d.kind {
-                let mut ctx = Ctx { linker: &mut linker, symbols: &symbols };
+                // A stand-in owner for the function's constant operands.
+                let owner = linker.declare_function(&format!("__print_mir_{i}"), &[], &[])?;
+                let mut ctx = Ctx {
+                    linker: &mut linker,
+                    symbols: &symbols,
+                    module,
+                    owner: Some(owner),
+                    constants: HashMap::new(),
+                };
                 let mir = wabe_funcgen::generate(module, DeclIndex(i as u32), &mut ctx, &options.codegen)?;
                 out.push_str(&format!("fn {}:\n{}\n", module.name_str(d.name), mir.display()));
             }
@@ -178,6 +266,8 @@ impl<'m> Compilation<'m> {
 
     /// Lays out and writes the module.
     pub fn flush(&mut self) -> Result<Vec<u8>, Error> {
+        let m: &Module = &self.module;
+        self.linker.set_error_names(m.types.error_names().map(|n| m.name_str(n)));
         Ok(self.linker.flush()?)
     }
 }

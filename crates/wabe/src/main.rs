@@ -102,6 +102,9 @@ enum Command {
         /// Arguments, parsed by the function's parameter types.
         #[arg(allow_hyphen_values = true)]
         args: Vec<String>,
+        /// Run in the reference interpreter (wabe-interp) instead of compiling.
+        #[arg(long)]
+        interp: bool,
         #[command(flatten)]
         link: LinkArgs,
     },
@@ -200,6 +203,41 @@ fn compile(path: &std::path::Path, src: &str, link: &LinkArgs, target: Option<Ta
     Ok(wabe::Output { module, wasm })
 }
 
+/// `wabe run --interp`: parse, verify and run in the reference interpreter, printing as the
+/// compiled run does; illegal behaviour prints `illegal behaviour: ...` and exits with 1.
+fn run_interp(file: &std::path::Path, src: &str, invoke: &str, args: &[String]) -> Result<(), ExitCode> {
+    let shown = file.display().to_string();
+    let mut module = wabe_air::parse(src).map_err(|e| {
+        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Parse(e)));
+        ExitCode::from(2)
+    })?;
+    wabe_air::verify(&mut module).map_err(|e| {
+        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Verify(e)));
+        ExitCode::from(2)
+    })?;
+    let mut host = wabe_interp::PrintHost::default();
+    let r = wabe_interp::run(&module, &mut host, invoke, args, wabe_interp::Limits::default());
+    for line in &host.printed {
+        println!("{line}");
+    }
+    match r {
+        Ok(r) => {
+            for line in &r.values {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Err(wabe_interp::Stop::Usage(m)) => {
+            eprintln!("error: {m}");
+            Err(ExitCode::from(2))
+        }
+        Err(stop) => {
+            eprintln!("{stop}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match real_main(cli) {
@@ -261,8 +299,11 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Run { file, invoke, args, link } => {
+        Command::Run { file, invoke, args, link, interp } => {
             let src = read(&file)?;
+            if interp {
+                return run_interp(&file, &src, &invoke, &args);
+            }
             let out = compile(&file, &src, &link, None)?;
             match run::invoke(&out.module, &out.wasm, &invoke, &args) {
                 Ok(r) => {

@@ -1,7 +1,9 @@
 //! Integration tests of the wabe driver: the `.air` program corpus, error reporting, the CLI,
 //! and snapshots of MIR and WAT.
 
+mod api;
 mod cli;
+mod data;
 mod errors;
 mod programs;
 mod snapshots;

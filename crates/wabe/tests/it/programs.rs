@@ -1,7 +1,7 @@
 //! Runs every program of `tests/programs/`: each `// run: NAME ARGS` is followed by the
 //! `// expect: LINE`s it must print (printed output, then results) or a `// trap: REASON`.
 
-use crate::{root, validate};
+use crate::root;
 use wabe::run::{invoke, RunError};
 
 #[derive(Debug)]
@@ -42,14 +42,20 @@ fn programs() {
     for path in &files {
         let src = std::fs::read_to_string(path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().to_string();
-        let out = match wabe::compile_str(&src, &wabe::Options::default()) {
+        // `// features: +tail-call,-sign-ext` selects target features; the module must then
+        // validate without the features turned off.
+        let mut options = wabe::Options::default();
+        for f in crate::directives(&src, "features") {
+            options.codegen.apply_features(f).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+        let out = match wabe::compile_str(&src, &options) {
             Ok(o) => o,
             Err(e) => {
                 failures.push(wabe::diag::render_error(&file, &src, &e));
                 continue;
             }
         };
-        validate(&out.wasm);
+        validate_with(&out.wasm, &options.codegen);
         let cs = cases(&src);
         assert!(!cs.is_empty(), "{file} has no `// run:` line");
         for c in cs {
@@ -77,4 +83,24 @@ fn programs() {
         }
     }
     assert!(failures.is_empty(), "{} failure(s) in {ran} runs:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Validates a module with exactly the features the code generator was allowed to use.
+fn validate_with(wasm: &[u8], c: &wabe::CodegenOptions) {
+    use wasmparser::WasmFeatures as F;
+    let mut features = F::default() | F::MEMORY64 | F::TAIL_CALL | F::BULK_MEMORY | F::SIGN_EXTENSION | F::SATURATING_FLOAT_TO_INT;
+    for (on, f) in [
+        (c.tail_call, F::TAIL_CALL),
+        (c.bulk_memory, F::BULK_MEMORY),
+        (c.sign_ext, F::SIGN_EXTENSION),
+        (c.nontrapping_fptoint, F::SATURATING_FLOAT_TO_INT),
+    ] {
+        if !on {
+            features.remove(f);
+        }
+    }
+    let mut v = wasmparser::Validator::new_with_features(features);
+    if let Err(e) = v.validate_all(wasm) {
+        panic!("invalid module: {e}");
+    }
 }

@@ -1,0 +1,3 @@
+//! Integration tests of the interpreter.
+
+mod programs;

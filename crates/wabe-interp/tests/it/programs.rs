@@ -1,0 +1,115 @@
+//! The interpreter runs every program of `tests/programs/` and must print what its
+//! `// expect:` lines say (or stop where its `// trap:` line says): the first proof that the
+//! interpreter and the compiled code read the IR the same way.
+
+use std::path::PathBuf;
+use wabe_interp::{run, Limits, PrintHost, Stop};
+
+/// Programs the interpreter does not run, with the reason. Keep this short.
+const SKIP: &[(&str, &str)] = &[];
+
+struct Case {
+    line: usize,
+    name: String,
+    args: Vec<String>,
+    expect: Vec<String>,
+    trap: Option<String>,
+}
+
+fn cases(src: &str) -> Vec<Case> {
+    let mut out: Vec<Case> = Vec::new();
+    for (i, l) in src.lines().enumerate() {
+        let l = l.trim();
+        if let Some(r) = l.strip_prefix("// run:") {
+            let mut words = r.split_whitespace().map(String::from);
+            let name = words.next().unwrap_or_default();
+            out.push(Case {
+                line: i + 1,
+                name,
+                args: words.collect(),
+                expect: vec![],
+                trap: None,
+            });
+        } else if let Some(e) = l.strip_prefix("// expect:") {
+            if let Some(c) = out.last_mut() {
+                c.expect.push(e.trim().to_string());
+            }
+        } else if let Some(t) = l.strip_prefix("// trap:") {
+            if let Some(c) = out.last_mut() {
+                c.trap = Some(t.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn programs_match_their_expectations() {
+    let dir = root().join("tests/programs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "air"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for path in &files {
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        if SKIP.iter().any(|(f, _)| *f == file) {
+            continue;
+        }
+        let src = std::fs::read_to_string(path).unwrap();
+        let mut module = match wabe_air::parse(&src) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        if let Err(e) = wabe_air::verify(&mut module) {
+            failures.push(format!("{file}: {e}"));
+            continue;
+        }
+        for c in cases(&src) {
+            ran += 1;
+            let mut host = PrintHost::default();
+            let got = run(&module, &mut host, &c.name, &c.args, Limits::default());
+            let ok = match (&got, &c.trap) {
+                (Ok(r), None) => {
+                    let lines: Vec<String> =
+                        host.printed.iter().chain(&r.values).cloned().collect();
+                    lines == c.expect
+                }
+                (Err(Stop::Trap(_) | Stop::Illegal(_)), Some(_)) => host.printed == c.expect,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{file}:{}: run {} {:?}\n  expected {:?}{}\n  got {:?} printing {:?}",
+                    c.line,
+                    c.name,
+                    c.args,
+                    c.expect,
+                    c.trap
+                        .as_ref()
+                        .map(|t| format!(" then trap `{t}`"))
+                        .unwrap_or_default(),
+                    got.map(|r| r.values),
+                    host.printed
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failure(s) in {ran} runs:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

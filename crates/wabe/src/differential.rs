@@ -1,0 +1,443 @@
+//! Differential testing: a generated program is run twice, once compiled to wasm in the
+//! embedded runtime and once in the reference interpreter (`wabe-interp`), and the two readings
+//! must agree on everything observable: the lines printed through the `print_*` imports,
+//! `main`'s result, and whether the run trapped (NaNs compare as NaNs: both sides print them as
+//! `NaN`).
+//!
+//! Programs come from `wabe-fuzzgen`. A program that hits illegal behaviour in the interpreter
+//! (an `add` that overflows, ...) or runs out of its step budget is *discarded*: its compiled
+//! behaviour is allowed to be anything. A program the compiler rejects as `unsupported` is
+//! counted apart; any other compile error of a verified program is a failure.
+//!
+//! On a mismatch the program is shrunk ([`shrink`]): first the generator's input bytes (fewer
+//! bytes make smaller programs), then the text line by line (keeping only versions that still
+//! verify and still disagree). The result is written as a `.air` file with `// run:` and the
+//! interpreter's `// expect:` lines, ready for `wabe run FILE --invoke main ARGS` and, once
+//! checked by hand, for `tests/programs/`.
+//!
+//! A bounded run (500 programs, a fixed seed) is a unit test of this module, so
+//! `cargo xtask test` catches regressions; `WABE_DIFF_SECONDS`, `WABE_DIFF_COUNT`,
+//! `WABE_DIFF_SEED` and `WABE_DIFF_OUT` make it a longer fuzzing session (see `cargo xtask
+//! fuzz`).
+
+use crate::run::{invoke, RunError};
+use arbitrary::Unstructured;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wabe_fuzzgen::{generate, Config, Program};
+use wabe_interp::{Limits, PrintHost, Stop};
+
+/// What a run showed: printed lines, then either results or a trap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// Lines printed through the `print_*` imports.
+    pub printed: Vec<String>,
+    /// `Ok(results)` or `Err(trap reason)`.
+    pub outcome: Result<Vec<String>, String>,
+}
+
+impl Observed {
+    /// Whether two runs agree: the same lines and results, or the same lines and both
+    /// trapped (trap messages differ between the engines and are not compared).
+    pub fn agrees_with(&self, other: &Observed) -> bool {
+        self.printed == other.printed
+            && match (&self.outcome, &other.outcome) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(_), Err(_)) => true,
+                _ => false,
+            }
+    }
+
+    /// The `// expect:` / `// trap:` lines of a program file.
+    pub fn expect_lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.printed.iter().map(|l| format!("expect: {l}")).collect();
+        match &self.outcome {
+            Ok(results) => v.extend(results.iter().map(|l| format!("expect: {l}"))),
+            Err(reason) => v.push(format!("trap: {reason}")),
+        }
+        v
+    }
+}
+
+/// The verdict on one program.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Both readings agree.
+    Match,
+    /// The interpreter found illegal behaviour or ran out of steps: not compared.
+    Discarded(String),
+    /// The compiler does not support something the program uses (yet).
+    Unsupported(String),
+    /// The program does not parse or verify: a generator bug.
+    Invalid(String),
+    /// The compiler failed on a verified program, or produced a module that does not load.
+    CompileError(String),
+    /// The readings disagree.
+    Mismatch {
+        /// What the interpreter saw.
+        interp: Observed,
+        /// What the compiled module did.
+        wasm: Observed,
+    },
+}
+
+impl Verdict {
+    /// Whether this verdict is a failure to report (a mismatch, a compile error, an invalid
+    /// program).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Mismatch { .. } | Verdict::CompileError(_) | Verdict::Invalid(_)
+        )
+    }
+}
+
+/// The interpreter's step budget for one generated program.
+pub const STEP_LIMIT: u64 = 200_000;
+
+/// Runs a program both ways and compares.
+pub fn check_program(p: &Program) -> Verdict {
+    let mut module = match wabe_air::parse(&p.text) {
+        Ok(m) => m,
+        Err(e) => return Verdict::Invalid(e.to_string()),
+    };
+    if let Err(e) = wabe_air::verify(&mut module) {
+        return Verdict::Invalid(e.to_string());
+    }
+    let mut host = PrintHost::default();
+    let limits = Limits {
+        max_steps: STEP_LIMIT,
+        ..Limits::default()
+    };
+    let interp = match wabe_interp::run(&module, &mut host, &p.entry, &p.args, limits) {
+        Ok(r) => Observed {
+            printed: host.printed,
+            outcome: Ok(r.values),
+        },
+        Err(Stop::Trap(reason)) => Observed {
+            printed: host.printed,
+            outcome: Err(reason),
+        },
+        Err(Stop::Illegal(what)) => return Verdict::Discarded(format!("illegal behaviour: {what}")),
+        Err(Stop::StepLimit(n)) => return Verdict::Discarded(format!("more than {n} steps")),
+        Err(e) => return Verdict::Invalid(format!("the interpreter: {e}")),
+    };
+    let wasm = match crate::Compilation::new(&module, &crate::Options::default())
+        .and_then(|mut c| c.flush())
+    {
+        Ok(w) => w,
+        Err(e) => {
+            let msg = e.to_string();
+            return if msg.contains("unsupported") {
+                Verdict::Unsupported(msg)
+            } else {
+                Verdict::CompileError(msg)
+            };
+        }
+    };
+    let wasm = match invoke(&module, &wasm, &p.entry, &p.args) {
+        Ok(r) => Observed {
+            printed: r.printed,
+            outcome: Ok(r.values),
+        },
+        Err(RunError::Trap { reason, printed }) => Observed {
+            printed,
+            outcome: Err(reason),
+        },
+        Err(e) => return Verdict::CompileError(format!("the compiled module: {e}")),
+    };
+    if interp.agrees_with(&wasm) {
+        Verdict::Match
+    } else {
+        Verdict::Mismatch { interp, wasm }
+    }
+}
+
+/// Generates a program from bytes and checks it.
+pub fn check_bytes(data: &[u8], cfg: &Config) -> (Option<Program>, Verdict) {
+    match generate(&mut Unstructured::new(data), cfg) {
+        Ok(p) => {
+            let v = check_program(&p);
+            (Some(p), v)
+        }
+        Err(e) => (None, Verdict::Invalid(format!("the generator: {e}"))),
+    }
+}
+
+fn same_kind(a: &Verdict, b: &Verdict) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// Shrinks a failing program: first its generator input, then its text line by line, keeping
+/// each smaller version that still fails the same way. Stops after `budget`.
+pub fn shrink(data: &[u8], cfg: &Config, budget: Duration) -> (Program, Verdict) {
+    let start = Instant::now();
+    let (p0, v0) = check_bytes(data, cfg);
+    let Some(mut best_p) = p0 else {
+        return (
+            Program {
+                text: String::new(),
+                entry: "main".into(),
+                args: vec![],
+            },
+            v0,
+        );
+    };
+    let mut best_v = v0.clone();
+    let mut best = data.to_vec();
+    let fails = |d: &[u8]| -> Option<(Program, Verdict)> {
+        let (p, v) = check_bytes(d, cfg);
+        (v.is_failure() && same_kind(&v, &v0)).then(|| (p.expect("generated"), v))
+    };
+    // Bytes: remove chunks, largest first.
+    let mut chunk = best.len().div_ceil(2).max(1);
+    while chunk >= 1 && start.elapsed() < budget / 2 {
+        let mut i = 0;
+        while i < best.len() && start.elapsed() < budget / 2 {
+            let mut cand = best.clone();
+            cand.drain(i..(i + chunk).min(best.len()));
+            if let Some((p, v)) = fails(&cand) {
+                best = cand;
+                best_p = p;
+                best_v = v;
+            } else {
+                i += chunk;
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk /= 2;
+    }
+    // Text: remove single lines (and the two lines of a `store` + `load` pair are removed one
+    // at a time: the verifier rejects a use of a removed value, so only dead lines go).
+    let mut lines: Vec<String> = best_p.text.lines().map(String::from).collect();
+    let mut changed = true;
+    while changed && start.elapsed() < budget {
+        changed = false;
+        let mut i = 0;
+        while i < lines.len() && start.elapsed() < budget {
+            let l = lines[i].trim();
+            if l.is_empty() || l == "}" || l.ends_with('{') || l.starts_with("extern") {
+                if l.is_empty() || l.starts_with("extern") {
+                    let mut cand = lines.clone();
+                    cand.remove(i);
+                    let p = Program {
+                        text: cand.join("\n") + "\n",
+                        ..best_p.clone()
+                    };
+                    let v = check_program(&p);
+                    if v.is_failure() && same_kind(&v, &v0) {
+                        lines = cand;
+                        best_p = p;
+                        best_v = v;
+                        changed = true;
+                        continue;
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            let mut cand = lines.clone();
+            cand.remove(i);
+            let p = Program {
+                text: cand.join("\n") + "\n",
+                ..best_p.clone()
+            };
+            let v = check_program(&p);
+            if v.is_failure() && same_kind(&v, &v0) {
+                lines = cand;
+                best_p = p;
+                best_v = v;
+                changed = true;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    (best_p, best_v)
+}
+
+/// Writes a failing program as a `.air` file in `dir` and returns its path.
+pub fn write_reproduction(dir: &Path, p: &Program, v: &Verdict) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let mut header = String::from("Found by wabe's differential fuzzer (crates/wabe/src/differential.rs).\n");
+    let mut expect = Vec::new();
+    match v {
+        Verdict::Mismatch { interp, wasm } => {
+            let _ = writeln!(header, "The reference interpreter: {:?}", interp);
+            let _ = writeln!(header, "The compiled module:        {:?}", wasm);
+            header.push_str("The expect lines are the interpreter's; check them by hand before\nadding this file to tests/programs/.\n");
+            expect = interp.expect_lines();
+        }
+        other => {
+            let _ = writeln!(header, "{other:?}");
+        }
+    }
+    let text = p.to_file(&header, &expect);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    let path = dir.join(format!("diff-{:016x}.air", h));
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Counts of a differential session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Programs generated.
+    pub generated: u64,
+    /// Programs compared (both readings ran).
+    pub compared: u64,
+    /// Programs discarded for illegal behaviour or the step limit.
+    pub discarded: u64,
+    /// Programs the compiler does not support yet.
+    pub unsupported: u64,
+    /// Failures: mismatches, compile errors of verified programs, invalid programs.
+    pub failures: u64,
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} generated, {} compared, {} discarded (illegal behaviour or step limit), {} unsupported, {} failures",
+            self.generated, self.compared, self.discarded, self.unsupported, self.failures
+        )
+    }
+}
+
+/// How a session runs.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The seed of the input bytes.
+    pub seed: u64,
+    /// Stop after this many programs.
+    pub count: u64,
+    /// Or after this long.
+    pub time: Option<Duration>,
+    /// Where to write shrunk reproductions (none: do not shrink).
+    pub out: Option<PathBuf>,
+    /// What to generate.
+    pub config: Config,
+    /// Input bytes per program.
+    pub input_len: usize,
+    /// The index of the first program (to re-run one program of a session).
+    pub first: u64,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            seed: 1,
+            count: 500,
+            time: None,
+            out: None,
+            config: Config::default(),
+            input_len: 4096,
+            first: 0,
+        }
+    }
+}
+
+/// A small deterministic generator of input bytes (xorshift64*).
+pub fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
+
+/// Runs a session; returns the counts and the failures (with reproduction paths when `out`
+/// is set).
+pub fn run_session(s: &Session) -> (Stats, Vec<String>) {
+    let start = Instant::now();
+    let mut stats = Stats::default();
+    let mut failures = Vec::new();
+    let mut k = s.first;
+    while k - s.first < s.count && s.time.is_none_or(|t| start.elapsed() < t) {
+        let data = seeded_bytes(s.seed.wrapping_mul(1_000_003).wrapping_add(k), s.input_len);
+        k += 1;
+        stats.generated += 1;
+        let (p, v) = check_bytes(&data, &s.config);
+        match &v {
+            Verdict::Match => stats.compared += 1,
+            Verdict::Discarded(_) => stats.discarded += 1,
+            Verdict::Unsupported(_) => stats.unsupported += 1,
+            _ => {
+                stats.failures += 1;
+                if let Verdict::Mismatch { .. } = v {
+                    stats.compared += 1;
+                }
+                let mut report = format!("program {} (seed {}): {v:?}", k - 1, s.seed);
+                if let (Some(dir), Some(_)) = (&s.out, &p) {
+                    let (sp, sv) = shrink(&data, &s.config, Duration::from_secs(60));
+                    match write_reproduction(dir, &sp, &sv) {
+                        Ok(path) => {
+                            let _ = write!(
+                                report,
+                                "\n  shrunk to {} lines: wabe run {} --invoke {} {}",
+                                sp.text.lines().count(),
+                                path.display(),
+                                sp.entry,
+                                sp.args.join(" ")
+                            );
+                        }
+                        Err(e) => {
+                            let _ = write!(report, "\n  cannot write the reproduction: {e}");
+                        }
+                    }
+                } else if let Some(p) = &p {
+                    let _ = write!(report, "\n{}", p.text);
+                }
+                failures.push(report);
+            }
+        }
+    }
+    (stats, failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
+
+    /// The bounded differential run of `cargo xtask test`: 500 programs from a fixed seed.
+    /// `WABE_DIFF_COUNT`, `WABE_DIFF_SECONDS`, `WABE_DIFF_SEED`, `WABE_DIFF_FIRST` (the index
+    /// of the first program) and `WABE_DIFF_OUT` (a directory for shrunk reproductions) turn it
+    /// into a longer session or re-run one program.
+    #[test]
+    fn differential() {
+        let seconds: Option<u64> = env("WABE_DIFF_SECONDS");
+        let session = Session {
+            seed: env("WABE_DIFF_SEED").unwrap_or(1),
+            count: env("WABE_DIFF_COUNT").unwrap_or(if seconds.is_some() { u64::MAX } else { 500 }),
+            time: seconds.map(Duration::from_secs),
+            out: std::env::var_os("WABE_DIFF_OUT").map(PathBuf::from),
+            first: env("WABE_DIFF_FIRST").unwrap_or(0),
+            ..Session::default()
+        };
+        let (stats, failures) = run_session(&session);
+        eprintln!("differential: {stats}");
+        assert!(
+            failures.is_empty(),
+            "{stats}\n{}",
+            failures.join("\n\n")
+        );
+        assert!(
+            stats.generated < 100 || stats.compared * 2 > stats.generated,
+            "too few programs compared: {stats}"
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! libFuzzer entry point; the fuzzer itself is `wabe_fuzz::differential::run`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = wabe_fuzz::differential::run(&mut arbitrary::Unstructured::new(data));
+});
