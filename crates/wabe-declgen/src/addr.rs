@@ -41,7 +41,10 @@ pub fn resolve_decl_addr(module: &Module, addr: &DeclAddr) -> Result<ResolvedAdd
     };
     if is_function {
         if !addr.path.is_empty() || addr.slice.is_some() {
-            return Err(format!("`{}`: a function has no elements or fields", text()));
+            return Err(format!(
+                "`{}`: a function has no elements or fields",
+                text()
+            ));
         }
         return Ok(ResolvedAddr {
             decl,
@@ -82,10 +85,18 @@ pub fn resolve_decl_addr(module: &Module, addr: &DeclAddr) -> Result<ResolvedAdd
                 ty = pool.field_type(ty, index).ok_or_else(overflow)?;
             }
             (PathElem::Index(_), _) => {
-                return Err(format!("`{}`: `{}` is not an array", text(), pool.display(ty)))
+                return Err(format!(
+                    "`{}`: `{}` is not an array",
+                    text(),
+                    pool.display(ty)
+                ))
             }
             (PathElem::Field(_), _) => {
-                return Err(format!("`{}`: `{}` has no fields", text(), pool.display(ty)))
+                return Err(format!(
+                    "`{}`: `{}` has no fields",
+                    text(),
+                    pool.display(ty)
+                ))
             }
         }
     }

@@ -2,9 +2,7 @@
 //! as [`Pointer`]s. Nothing here talks to the linker.
 
 use wabe_air::Module;
-use wabe_types::{
-    float_bits_from_f64, FloatType, Int, PtrSize, TypeId, TypeKey, TypePool, Value,
-};
+use wabe_types::{float_bits_from_f64, FloatType, Int, PtrSize, TypeId, TypeKey, TypePool, Value};
 
 use crate::addr::{format_addr, resolve_decl_addr};
 use crate::{Blob, Pointer, Target};
@@ -276,9 +274,12 @@ impl<'v> Lower<'v> {
                 },
                 _,
             ) => self.slice(ty, *child, v, off),
-            (TypeKey::Pointer { size: psize, child, .. }, _) => {
-                self.pointer(ty, *psize, *child, v, off, size)
-            }
+            (
+                TypeKey::Pointer {
+                    size: psize, child, ..
+                },
+                _,
+            ) => self.pointer(ty, *psize, *child, v, off, size),
             _ => self.fail(ty, v, "does not fit"),
         }
     }
@@ -390,7 +391,11 @@ impl<'v> Lower<'v> {
             Value::DeclAddr(a) => {
                 let r = resolve_decl_addr(self.m, a)?;
                 let Some(len) = r.len else {
-                    return self.fail(ty, v, "is a single-item address and needs a range `[a..b]` for");
+                    return self.fail(
+                        ty,
+                        v,
+                        "is a single-item address and needs a range `[a..b]` for",
+                    );
                 };
                 if r.pointee != elem {
                     return self.fail(ty, v, "is a slice of another element type than");
@@ -414,7 +419,9 @@ fn int_to_f64(i: &Int) -> f64 {
         return v as f64;
     }
     let (neg, mag) = i.sign_mag();
-    let m = mag.iter().rev().fold(0f64, |acc, &limb| acc * 18446744073709551616.0 + limb as f64);
+    let m = mag.iter().rev().fold(0f64, |acc, &limb| {
+        acc * 18446744073709551616.0 + limb as f64
+    });
     if neg {
         -m
     } else {
@@ -439,4 +446,3 @@ fn describe(m: &Module, v: &Value) -> String {
         Value::DeclAddr(a) => format!("`{}`", format_addr(m, a)),
     }
 }
-

@@ -42,14 +42,21 @@ impl FuncGen<'_> {
     /// The element type a `[*]T`, `[*c]T`, `*[N]T` or slice type indexes.
     fn elem_of(&self, ptr: TypeId) -> TypeId {
         match self.pool.ptr_info(ptr) {
-            Some(p) if p.size == PtrSize::One => self.pool.child_type(p.child).unwrap_or(TypeId::VOID),
+            Some(p) if p.size == PtrSize::One => {
+                self.pool.child_type(p.child).unwrap_or(TypeId::VOID)
+            }
             Some(p) => p.child,
             None => TypeId::VOID,
         }
     }
 
     /// `base + index * size`, with a temporary local to free when the index is not constant.
-    fn elem_addr(&mut self, base: Addr, index: Ref, size: u64) -> Result<(Addr, Option<u32>), Error> {
+    fn elem_addr(
+        &mut self,
+        base: Addr,
+        index: Ref,
+        size: u64,
+    ) -> Result<(Addr, Option<u32>), Error> {
         if size == 0 {
             return Ok((base, None));
         }
@@ -76,7 +83,13 @@ impl FuncGen<'_> {
     }
 
     /// The address of element `index` of a many-item pointer, array pointer or slice operand.
-    fn indexed(&mut self, operand: Ref, index: Ref, elem: TypeId, slice: bool) -> Result<(Addr, Option<u32>), Error> {
+    fn indexed(
+        &mut self,
+        operand: Ref,
+        index: Ref,
+        elem: TypeId,
+        slice: bool,
+    ) -> Result<(Addr, Option<u32>), Error> {
         let size = self.pool.abi_size(elem);
         let mut a = self.addr_of(operand)?;
         let mut ptr_tmp = None;
@@ -96,7 +109,13 @@ impl FuncGen<'_> {
         Ok((e, ptr_tmp))
     }
 
-    pub(crate) fn gen_aggregate(&mut self, inst: u32, tag: Tag, data: Data, ty: TypeId) -> Result<WValue, Error> {
+    pub(crate) fn gen_aggregate(
+        &mut self,
+        inst: u32,
+        tag: Tag,
+        data: Data,
+        ty: TypeId,
+    ) -> Result<WValue, Error> {
         let (a, b) = (Ref(data.a), Ref(data.b));
         use Tag::*;
         match tag {
@@ -159,7 +178,8 @@ impl FuncGen<'_> {
                 let dst = self.alloc_value(ty)?;
                 self.store_ref(dst, a)?;
                 let ps = self.pool.target().ptr_size();
-                let len = self.lower_const(TypeId::USIZE, &Value::Int(Int::from_i128(n as i128)))?;
+                let len =
+                    self.lower_const(TypeId::USIZE, &Value::Int(Int::from_i128(n as i128)))?;
                 self.store_scalar(TypeId::USIZE, dst.plus(ps), len)?;
                 Ok(dst.base)
             }
@@ -191,11 +211,18 @@ impl FuncGen<'_> {
                 }
                 let dst = self.alloc_value(ty)?;
                 let n = self.air.aggregate_elems(inst).len();
-                let elem_size = self.pool.child_type(ty).map_or(0, |e| self.pool.abi_size(e));
+                let elem_size = self
+                    .pool
+                    .child_type(ty)
+                    .map_or(0, |e| self.pool.abi_size(e));
                 let is_array = matches!(self.pool.key(ty), TypeKey::Array { .. });
                 for i in 0..n {
                     let e = Ref(self.air.aggregate_elems(inst)[i]);
-                    let off = if is_array { i as u64 * elem_size } else { self.field_off(ty, i)? };
+                    let off = if is_array {
+                        i as u64 * elem_size
+                    } else {
+                        self.field_off(ty, i)?
+                    };
                     self.store_ref(dst.plus(off), e)?;
                 }
                 Ok(dst.base)
@@ -382,21 +409,33 @@ impl FuncGen<'_> {
                 Ok(dst.base)
             }
             ErrorName | TagName => self.gen_name(tag, ty, a),
-            _ => Err(self.unsupported(format!("`{}` (not implemented by the code generator)", tag.name()))),
+            _ => Err(self.unsupported(format!(
+                "`{}` (not implemented by the code generator)",
+                tag.name()
+            ))),
         }
     }
 
     fn field_off(&self, container: TypeId, index: usize) -> Result<u64, Error> {
         match self.pool.key(container) {
-            TypeKey::Struct { fields, .. } if index < fields.len() => Ok(self.pool.field_offset(container, index)),
-            TypeKey::Union { fields, .. } if index < fields.len() => Ok(self.pool.union_payload_offset(container)),
-            _ => Err(self.err(format!("`{}` has no field {index}", self.ty_name(container)))),
+            TypeKey::Struct { fields, .. } if index < fields.len() => {
+                Ok(self.pool.field_offset(container, index))
+            }
+            TypeKey::Union { fields, .. } if index < fields.len() => {
+                Ok(self.pool.union_payload_offset(container))
+            }
+            _ => Err(self.err(format!(
+                "`{}` has no field {index}",
+                self.ty_name(container)
+            ))),
         }
     }
 
     /// Writes the tag selecting field `index` of the tagged union `ty` at `dst`.
     fn store_union_tag(&mut self, ty: TypeId, dst: Addr, index: usize) -> Result<(), Error> {
-        let Some(tag_ty) = self.pool.union_tag_type(ty) else { return Ok(()) };
+        let Some(tag_ty) = self.pool.union_tag_type(ty) else {
+            return Ok(());
+        };
         if !self.pool.has_runtime_bits(tag_ty) {
             return Ok(());
         }
@@ -428,7 +467,11 @@ impl FuncGen<'_> {
         };
         // The entry index as a pointer-sized value.
         let fields = self.pool.enum_fields(oty);
-        let identity = tag == Tag::ErrorName || fields.iter().enumerate().all(|(i, f)| f.value.to_i128() == Some(i as i128));
+        let identity = tag == Tag::ErrorName
+            || fields
+                .iter()
+                .enumerate()
+                .all(|(i, f)| f.value.to_i128() == Some(i as i128));
         if identity {
             self.emit_ref(a)?;
             match (r.is64(), self.wide_ptr()) {
@@ -448,7 +491,11 @@ impl FuncGen<'_> {
                 self.local_get(idx);
                 self.emit_value(x);
                 self.int_const(r, v);
-                self.op(if r.is64() { MirTag::I64Eq } else { MirTag::I32Eq });
+                self.op(if r.is64() {
+                    MirTag::I64Eq
+                } else {
+                    MirTag::I32Eq
+                });
                 self.op(MirTag::Select);
                 self.free_local(idx);
             }

@@ -4,7 +4,9 @@ use crate::memory::Addr;
 use crate::{Context, Error, Options};
 use wabe_air::{Air, DeclIndex, DeclKind, Liveness, Module, Ref, Span, Tag};
 use wabe_mir::{MirData, MirFunction, MirTag, SymbolIndex, ValType};
-use wabe_types::{FloatType, LoweredFn, ParamLowering, ResultLowering, TypeId, TypeKey, TypePool, Value};
+use wabe_types::{
+    FloatType, LoweredFn, ParamLowering, ResultLowering, TypeId, TypeKey, TypePool, Value,
+};
 
 /// Where an AIR value lives.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -106,7 +108,11 @@ pub fn generate(
     };
     let pool = &module.types;
     let Some(lowered) = pool.lower_fn_type(f.ty) else {
-        return Err(Error { function: name.into(), span: d.span, message: "not a function type".into() });
+        return Err(Error {
+            function: name.into(),
+            span: d.span,
+            message: "not a function type".into(),
+        });
     };
     let ret_ty = match pool.key(f.ty) {
         TypeKey::Fn { ret, .. } => *ret,
@@ -142,7 +148,10 @@ pub fn generate(
     let main = f.air.main();
     g.gen_body(main)?;
     if let Some(&last) = main.last() {
-        if !matches!(f.air.tags[last as usize], Tag::Ret | Tag::Unreach | Tag::Trap | Tag::RetLoad) {
+        if !matches!(
+            f.air.tags[last as usize],
+            Tag::Ret | Tag::Unreach | Tag::Trap | Tag::RetLoad
+        ) {
             g.op(MirTag::Unreachable);
         }
     }
@@ -151,7 +160,11 @@ pub fn generate(
 
 impl<'a> FuncGen<'a> {
     pub fn err(&self, message: impl Into<String>) -> Error {
-        Error { function: self.name.to_string(), span: self.span, message: message.into() }
+        Error {
+            function: self.name.to_string(),
+            span: self.span,
+            message: message.into(),
+        }
     }
 
     pub fn unsupported(&self, what: impl std::fmt::Display) -> Error {
@@ -173,12 +186,19 @@ impl<'a> FuncGen<'a> {
     }
 
     pub fn i32_const(&mut self, v: i32) {
-        self.mir.push(MirTag::I32Const, MirData { a: v as u32, b: 0 });
+        self.mir
+            .push(MirTag::I32Const, MirData { a: v as u32, b: 0 });
     }
 
     pub fn i64_const(&mut self, v: i64) {
         let v = v as u64;
-        self.mir.push(MirTag::I64Const, MirData { a: v as u32, b: (v >> 32) as u32 });
+        self.mir.push(
+            MirTag::I64Const,
+            MirData {
+                a: v as u32,
+                b: (v >> 32) as u32,
+            },
+        );
     }
 
     /// An integer constant in the container of `r`.
@@ -243,7 +263,13 @@ impl<'a> FuncGen<'a> {
             WValue::I32(v) => self.i32_const(v as i32),
             WValue::I64(v) => self.i64_const(v as i64),
             WValue::F32(b) => self.op_a(MirTag::F32Const, b),
-            WValue::F64(b) => self.mir.push(MirTag::F64Const, MirData { a: b as u32, b: (b >> 32) as u32 }),
+            WValue::F64(b) => self.mir.push(
+                MirTag::F64Const,
+                MirData {
+                    a: b as u32,
+                    b: (b >> 32) as u32,
+                },
+            ),
             WValue::Frame(off) => {
                 let fp = self.fp.expect("frame values exist only after an alloc");
                 self.local_get(fp);
@@ -258,7 +284,13 @@ impl<'a> FuncGen<'a> {
                 }
             }
             WValue::Table(sym) => self.op_a(MirTag::TableIndex, sym.0),
-            WValue::Data(sym, addend) => self.mir.push(MirTag::MemAddr, MirData { a: sym.0, b: addend as u32 }),
+            WValue::Data(sym, addend) => self.mir.push(
+                MirTag::MemAddr,
+                MirData {
+                    a: sym.0,
+                    b: addend as u32,
+                },
+            ),
         }
     }
 
@@ -309,7 +341,11 @@ impl<'a> FuncGen<'a> {
         if let Some((signed, bits)) = self.pool.int_info(ty) {
             return Some(IntRepr { signed, bits, vt });
         }
-        Some(IntRepr { signed: false, bits: if vt == ValType::I64 { 64 } else { 32 }, vt })
+        Some(IntRepr {
+            signed: false,
+            bits: if vt == ValType::I64 { 64 } else { 32 },
+            vt,
+        })
     }
 
     pub fn float_type(&self, ty: TypeId) -> Option<FloatType> {
@@ -320,7 +356,11 @@ impl<'a> FuncGen<'a> {
     }
 
     fn error_value(&self, name: wabe_types::NameId) -> u32 {
-        self.pool.error_names().position(|n| n == name).map(|p| p as u32 + 1).unwrap_or(0)
+        self.pool
+            .error_names()
+            .position(|n| n == name)
+            .map(|p| p as u32 + 1)
+            .unwrap_or(0)
     }
 
     pub fn lower_const(&mut self, ty: TypeId, value: &Value) -> Result<WValue, Error> {
@@ -344,7 +384,9 @@ impl<'a> FuncGen<'a> {
             (TypeKey::Optional(c), _) if !self.pool.is_pointer_like_optional_child(*c) => {
                 return Ok(WValue::I32(!matches!(value, Value::Null) as u32));
             }
-            (TypeKey::ErrorUnion { .. }, Value::Error(name)) => return Ok(WValue::I32(self.error_value(*name))),
+            (TypeKey::ErrorUnion { .. }, Value::Error(name)) => {
+                return Ok(WValue::I32(self.error_value(*name)))
+            }
             (TypeKey::ErrorUnion { .. }, Value::Undef) => return Ok(WValue::I32(0)),
             (TypeKey::ErrorUnion { .. }, _) => return Ok(WValue::I32(0)),
             _ => {}
@@ -366,30 +408,51 @@ impl<'a> FuncGen<'a> {
                     let v = wabe_types::f16_bits_to_f64(*bits as u16) as f32;
                     WValue::F32(v.to_bits())
                 }
-                _ => return Err(self.unsupported(format!("float constant of type `{}`", self.ty_name(ty)))),
+                _ => {
+                    return Err(
+                        self.unsupported(format!("float constant of type `{}`", self.ty_name(ty)))
+                    )
+                }
             },
             Value::EnumLiteral(name) => {
                 let v = match self.pool.key(ty) {
-                    TypeKey::Enum { fields, .. } => fields.iter().find(|f| f.name == *name).map(|f| f.value.clone()),
+                    TypeKey::Enum { fields, .. } => fields
+                        .iter()
+                        .find(|f| f.name == *name)
+                        .map(|f| f.value.clone()),
                     _ => None,
                 };
                 match v {
                     Some(v) => int(v.to_u64_wrapping()),
-                    None => return Err(self.err(format!("no enum value `.{}`", self.pool.names.resolve(*name)))),
+                    None => {
+                        return Err(self.err(format!(
+                            "no enum value `.{}`",
+                            self.pool.names.resolve(*name)
+                        )))
+                    }
                 }
             }
             Value::Error(name) => match self.pool.key(ty) {
-                TypeKey::AnyError | TypeKey::ErrorSet { .. } => WValue::I32(self.error_value(*name)),
+                TypeKey::AnyError | TypeKey::ErrorSet { .. } => {
+                    WValue::I32(self.error_value(*name))
+                }
                 _ => {
-                    return Err(self.unsupported(format!("error constant of type `{}`", self.ty_name(ty))))
+                    return Err(
+                        self.unsupported(format!("error constant of type `{}`", self.ty_name(ty)))
+                    )
                 }
             },
             Value::DeclAddr(addr) => {
                 let Some(decl) = self.m.decl_by_name(addr.decl) else {
-                    return Err(self.err(format!("unknown declaration `@{}`", self.pool.names.resolve(addr.decl))));
+                    return Err(self.err(format!(
+                        "unknown declaration `@{}`",
+                        self.pool.names.resolve(addr.decl)
+                    )));
                 };
                 match &self.m.decl(decl).kind {
-                    DeclKind::Fn(_) | DeclKind::Extern(_) if addr.path.is_empty() && addr.slice.is_none() => {
+                    DeclKind::Fn(_) | DeclKind::Extern(_)
+                        if addr.path.is_empty() && addr.slice.is_none() =>
+                    {
                         WValue::Table(self.ctx.decl_symbol(decl))
                     }
                     DeclKind::Const(g) | DeclKind::Var(g) if addr.slice.is_none() => {
@@ -401,7 +464,9 @@ impl<'a> FuncGen<'a> {
                         }
                         let addend = self.path_offset(g.ty, &addr.path)?;
                         let Ok(addend) = i32::try_from(addend) else {
-                            return Err(self.unsupported("an address more than 2 GiB inside a declaration"));
+                            return Err(
+                                self.unsupported("an address more than 2 GiB inside a declaration")
+                            );
                         };
                         WValue::Data(sym, addend)
                     }
@@ -409,7 +474,9 @@ impl<'a> FuncGen<'a> {
                 }
             }
             Value::Bytes(_) | Value::Aggregate(_) | Value::Fields(_) => {
-                return Err(self.unsupported(format!("aggregate constant of type `{}`", self.ty_name(ty))))
+                return Err(
+                    self.unsupported(format!("aggregate constant of type `{}`", self.ty_name(ty)))
+                )
             }
         })
     }
@@ -423,7 +490,10 @@ impl<'a> FuncGen<'a> {
                     off += i * self.pool.abi_size(*elem);
                     ty = *elem;
                 }
-                (wabe_types::PathElem::Field(n), TypeKey::Struct { .. } | TypeKey::Union { .. }) => {
+                (
+                    wabe_types::PathElem::Field(n),
+                    TypeKey::Struct { .. } | TypeKey::Union { .. },
+                ) => {
                     let Some(i) = self.pool.field_index(ty, *n) else {
                         return Err(self.err(format!("no field `{}`", self.pool.names.resolve(*n))));
                     };
@@ -558,12 +628,17 @@ impl<'a> FuncGen<'a> {
     /// The value of parameter `idx`: its wasm parameter, or (for C singletons and split
     /// 128-bit values) a frame slot it is stored into.
     fn gen_arg(&mut self, idx: usize, ty: TypeId) -> Result<WValue, Error> {
-        let (Some(&pl), Some(local)) = (self.lowered.param_map.get(idx), self.lowered.wasm_param_index(idx)) else {
+        let (Some(&pl), Some(local)) = (
+            self.lowered.param_map.get(idx),
+            self.lowered.wasm_param_index(idx),
+        ) else {
             return Ok(WValue::None);
         };
         match pl {
             ParamLowering::Dropped => Ok(WValue::None),
-            ParamLowering::Direct(_) | ParamLowering::ByRef | ParamLowering::Indirect => Ok(WValue::Local(local)),
+            ParamLowering::Direct(_) | ParamLowering::ByRef | ParamLowering::Indirect => {
+                Ok(WValue::Local(local))
+            }
             ParamLowering::Scalar(_) => {
                 let a = self.alloc_value(ty)?;
                 let s = self.pool.c_singleton_scalar(ty).unwrap_or(ty);
@@ -594,7 +669,10 @@ impl<'a> FuncGen<'a> {
             }
             ResultLowering::Scalar(_) => {
                 let a = self.addr_of(operand)?;
-                let s = self.pool.c_singleton_scalar(self.ret_ty).unwrap_or(self.ret_ty);
+                let s = self
+                    .pool
+                    .c_singleton_scalar(self.ret_ty)
+                    .unwrap_or(self.ret_ty);
                 self.load_scalar(s, a)?;
             }
         }
@@ -611,11 +689,17 @@ impl<'a> FuncGen<'a> {
                 self.load_scalar(self.ret_ty, a)?;
             }
             ResultLowering::Scalar(_) => {
-                let s = self.pool.c_singleton_scalar(self.ret_ty).unwrap_or(self.ret_ty);
+                let s = self
+                    .pool
+                    .c_singleton_scalar(self.ret_ty)
+                    .unwrap_or(self.ret_ty);
                 self.load_scalar(s, a)?;
             }
             ResultLowering::Sret => {
-                let (size, align) = (self.pool.abi_size(self.ret_ty), self.pool.abi_align(self.ret_ty));
+                let (size, align) = (
+                    self.pool.abi_size(self.ret_ty),
+                    self.pool.abi_align(self.ret_ty),
+                );
                 self.copy_bytes(Addr::at(WValue::Local(0)), a, size, align);
             }
         }
@@ -658,11 +742,15 @@ impl<'a> FuncGen<'a> {
             TypeKey::Fn { .. } => callee_ty,
             _ => return Err(self.err("callee is not a function")),
         };
-        let (Some(lowered), Some((_, ret, _))) = (self.pool.lower_fn_type(fn_ty), self.pool.fn_info(fn_ty)) else {
+        let (Some(lowered), Some((_, ret, _))) =
+            (self.pool.lower_fn_type(fn_ty), self.pool.fn_info(fn_ty))
+        else {
             return Err(self.err("callee is not a function"));
         };
         if tail && !self.opts.tail_call {
-            return Err(self.err("`call_always_tail` needs the `tail-call` target feature (`--features +tail-call`)"));
+            return Err(self.err(
+                "`call_always_tail` needs the `tail-call` target feature (`--features +tail-call`)",
+            ));
         }
         let mut result_slot = WValue::None;
         if lowered.has_sret() {
@@ -678,7 +766,12 @@ impl<'a> FuncGen<'a> {
         for i in 0..nargs {
             let a = Ref(self.air.call_args(inst)[i]);
             let pty = self.type_of(a);
-            match lowered.param_map.get(i).copied().unwrap_or(ParamLowering::Dropped) {
+            match lowered
+                .param_map
+                .get(i)
+                .copied()
+                .unwrap_or(ParamLowering::Dropped)
+            {
                 ParamLowering::Dropped => {}
                 ParamLowering::Direct(_) => self.emit_ref(a)?,
                 ParamLowering::ByRef => {
@@ -720,7 +813,9 @@ impl<'a> FuncGen<'a> {
         }
         // A direct call when the callee is `@fn`.
         let direct = self.air.constant(callee).and_then(|c| match &c.value {
-            Value::DeclAddr(a) if a.path.is_empty() && a.slice.is_none() => self.m.decl_by_name(a.decl),
+            Value::DeclAddr(a) if a.path.is_empty() && a.slice.is_none() => {
+                self.m.decl_by_name(a.decl)
+            }
             _ => None,
         });
         if tail {
@@ -729,7 +824,14 @@ impl<'a> FuncGen<'a> {
         match direct {
             Some(decl) if self.m.fn_type(decl).is_some() => {
                 let sym = self.ctx.decl_symbol(decl);
-                self.op_a(if tail { MirTag::ReturnCall } else { MirTag::Call }, sym.0);
+                self.op_a(
+                    if tail {
+                        MirTag::ReturnCall
+                    } else {
+                        MirTag::Call
+                    },
+                    sym.0,
+                );
             }
             _ => {
                 self.emit_ref(callee)?;
@@ -737,7 +839,14 @@ impl<'a> FuncGen<'a> {
                     self.op(MirTag::I32WrapI64);
                 }
                 let t = self.ctx.func_type_index(&lowered.params, &lowered.results);
-                self.op_a(if tail { MirTag::ReturnCallIndirect } else { MirTag::CallIndirect }, t);
+                self.op_a(
+                    if tail {
+                        MirTag::ReturnCallIndirect
+                    } else {
+                        MirTag::CallIndirect
+                    },
+                    t,
+                );
             }
         }
         if tail {
@@ -780,7 +889,10 @@ impl<'a> FuncGen<'a> {
     /// every return.
     fn finish(mut self) -> MirFunction {
         let body = std::mem::take(&mut self.mir);
-        let mut out = MirFunction { locals: body.locals.clone(), ..Default::default() };
+        let mut out = MirFunction {
+            locals: body.locals.clone(),
+            ..Default::default()
+        };
         let (Some(fp), Some(orig)) = (self.fp, self.orig_sp) else {
             out.tags = body.tags;
             out.data = body.data;
@@ -806,7 +918,12 @@ impl<'a> FuncGen<'a> {
             push(&mut out, MirTag::I32Const, size as u32, 0);
             push(&mut out, MirTag::I32Sub, 0, 0);
             if align > 16 {
-                push(&mut out, MirTag::I32Const, (align as i32).wrapping_neg() as u32, 0);
+                push(
+                    &mut out,
+                    MirTag::I32Const,
+                    (align as i32).wrapping_neg() as u32,
+                    0,
+                );
                 push(&mut out, MirTag::I32And, 0, 0);
             }
         }

@@ -572,7 +572,12 @@ impl Context for HelperCtx<'_> {
     }
 }
 
-fn helper_symbol(ctx: &mut dyn Context, module: &'static Module, name: &str, opts: &Options) -> Result<SymbolIndex, String> {
+fn helper_symbol(
+    ctx: &mut dyn Context,
+    module: &'static Module,
+    name: &str,
+    opts: &Options,
+) -> Result<SymbolIndex, String> {
     let decl = module
         .types
         .names
@@ -583,17 +588,27 @@ fn helper_symbol(ctx: &mut dyn Context, module: &'static Module, name: &str, opt
         .fn_type(decl)
         .and_then(|t| module.types.lower_fn_type(t))
         .ok_or_else(|| format!("helper `{name}` is not a function"))?;
-    ctx.helper_function(name, &sig.params, &sig.results, &mut |c: &mut dyn Context| {
-        let mut hc = HelperCtx { outer: c, module, opts };
-        crate::generate(module, decl, &mut hc, opts).map_err(|e| e.to_string())
-    })
+    ctx.helper_function(
+        name,
+        &sig.params,
+        &sig.results,
+        &mut |c: &mut dyn Context| {
+            let mut hc = HelperCtx {
+                outer: c,
+                module,
+                opts,
+            };
+            crate::generate(module, decl, &mut hc, opts).map_err(|e| e.to_string())
+        },
+    )
 }
 
 impl FuncGen<'_> {
     /// Emits a call of helper `name`; its arguments are on the stack (by-ref ones as
     /// addresses, the sret slot first).
     pub(crate) fn call_helper(&mut self, name: &str) -> Result<(), Error> {
-        let m = helper_module(self.pool.target()).map_err(|e| self.err(format!("internal error in wabe's helper functions: {e}")))?;
+        let m = helper_module(self.pool.target())
+            .map_err(|e| self.err(format!("internal error in wabe's helper functions: {e}")))?;
         let sym = helper_symbol(self.ctx, m, name, self.opts)
             .map_err(|e| self.unsupported(format!("helper function `{name}`: {e}")))?;
         self.op_a(MirTag::Call, sym.0);

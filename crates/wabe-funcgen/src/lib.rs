@@ -62,7 +62,11 @@ pub trait Context {
     /// the function being generated to anonymous read-only data owned by it (a local atom of
     /// the function's atom), returning the data symbol whose address is the constant's
     /// address. Identical constants may share one symbol.
-    fn lower_constant(&mut self, ty: wabe_types::TypeId, value: &wabe_types::Value) -> Result<SymbolIndex, String> {
+    fn lower_constant(
+        &mut self,
+        ty: wabe_types::TypeId,
+        value: &wabe_types::Value,
+    ) -> Result<SymbolIndex, String> {
         let _ = (ty, value);
         Err("by-reference constant operands need a data-capable context".into())
     }
@@ -93,7 +97,9 @@ pub trait Context {
         build: &mut dyn FnMut(&mut dyn Context) -> Result<wabe_mir::MirFunction, String>,
     ) -> Result<SymbolIndex, String> {
         let _ = (params, results, build);
-        Err(format!("helper function `{name}` needs a context that can add functions"))
+        Err(format!(
+            "helper function `{name}` needs a context that can add functions"
+        ))
     }
 }
 
@@ -113,7 +119,12 @@ pub struct Options {
 impl Default for Options {
     /// LLVM's `generic` CPU: sign-ext, bulk-memory and nontrapping-fptoint on, tail-call off.
     fn default() -> Self {
-        Options { sign_ext: true, tail_call: false, bulk_memory: true, nontrapping_fptoint: true }
+        Options {
+            sign_ext: true,
+            tail_call: false,
+            bulk_memory: true,
+            nontrapping_fptoint: true,
+        }
     }
 }
 

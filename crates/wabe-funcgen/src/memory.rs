@@ -31,7 +31,10 @@ impl Addr {
     }
 
     pub fn plus(self, d: u64) -> Addr {
-        Addr { base: self.base, off: self.off.wrapping_add(d) }
+        Addr {
+            base: self.base,
+            off: self.off.wrapping_add(d),
+        }
     }
 }
 
@@ -103,10 +106,22 @@ impl FuncGen<'_> {
             WValue::Data(sym, add) => {
                 let sum = (add as i64).wrapping_add(a.off as i64);
                 if let Ok(s) = i32::try_from(sum) {
-                    self.mir.push(MirTag::MemAddr, MirData { a: sym.0, b: s as u32 });
+                    self.mir.push(
+                        MirTag::MemAddr,
+                        MirData {
+                            a: sym.0,
+                            b: s as u32,
+                        },
+                    );
                     0
                 } else {
-                    self.mir.push(MirTag::MemAddr, MirData { a: sym.0, b: add as u32 });
+                    self.mir.push(
+                        MirTag::MemAddr,
+                        MirData {
+                            a: sym.0,
+                            b: add as u32,
+                        },
+                    );
                     a.off
                 }
             }
@@ -145,10 +160,16 @@ impl FuncGen<'_> {
     /// The address `a` as a value of its own (never sharing a local with another value).
     pub(crate) fn addr_value(&mut self, a: Addr) -> WValue {
         match a.base {
-            WValue::Frame(o) if (o as u64).checked_add(a.off).is_some_and(|t| t <= u32::MAX as u64 / 2) => {
+            WValue::Frame(o)
+                if (o as u64)
+                    .checked_add(a.off)
+                    .is_some_and(|t| t <= u32::MAX as u64 / 2) =>
+            {
                 WValue::Frame(o + a.off as u32)
             }
-            WValue::Data(sym, add) if i32::try_from((add as i64).wrapping_add(a.off as i64)).is_ok() => {
+            WValue::Data(sym, add)
+                if i32::try_from((add as i64).wrapping_add(a.off as i64)).is_ok() =>
+            {
                 WValue::Data(sym, (add as i64).wrapping_add(a.off as i64) as i32)
             }
             _ => {
@@ -179,8 +200,22 @@ impl FuncGen<'_> {
         };
         let s = r.signed;
         Ok(match (r.vt, self.pool.abi_size(ty)) {
-            (ValType::I32, 1) => (if s { MirTag::I32Load8S } else { MirTag::I32Load8U }, ValType::I32),
-            (ValType::I32, 2) => (if s { MirTag::I32Load16S } else { MirTag::I32Load16U }, ValType::I32),
+            (ValType::I32, 1) => (
+                if s {
+                    MirTag::I32Load8S
+                } else {
+                    MirTag::I32Load8U
+                },
+                ValType::I32,
+            ),
+            (ValType::I32, 2) => (
+                if s {
+                    MirTag::I32Load16S
+                } else {
+                    MirTag::I32Load16U
+                },
+                ValType::I32,
+            ),
             (ValType::I32, _) => (MirTag::I32Load, ValType::I32),
             (_, _) => (MirTag::I64Load, ValType::I64),
         })
@@ -272,7 +307,12 @@ impl FuncGen<'_> {
         }
         if self.pool.is_by_ref(ty) {
             if Addr::at(v) != a {
-                self.copy_bytes(a, Addr::at(v), self.pool.abi_size(ty), self.pool.abi_align(ty));
+                self.copy_bytes(
+                    a,
+                    Addr::at(v),
+                    self.pool.abi_size(ty),
+                    self.pool.abi_align(ty),
+                );
             }
             return Ok(());
         }
@@ -299,7 +339,10 @@ impl FuncGen<'_> {
         let mut pos = 0usize;
         while pos < bytes.len() {
             let rest = bytes.len() - pos;
-            let c = [8usize, 4, 2, 1].into_iter().find(|&c| c <= rest && pos % c == 0).unwrap_or(1);
+            let c = [8usize, 4, 2, 1]
+                .into_iter()
+                .find(|&c| c <= rest && pos.is_multiple_of(c))
+                .unwrap_or(1);
             let mut v = [0u8; 8];
             v[..c].copy_from_slice(&bytes[pos..pos + c]);
             let v = u64::from_le_bytes(v);
@@ -310,7 +353,13 @@ impl FuncGen<'_> {
             } else {
                 self.i32_const(v as i32);
             }
-            self.mir.push(store, MirData { a: off, b: (c as u32).trailing_zeros() });
+            self.mir.push(
+                store,
+                MirData {
+                    a: off,
+                    b: (c as u32).trailing_zeros(),
+                },
+            );
             pos += c;
         }
     }
@@ -324,7 +373,10 @@ impl FuncGen<'_> {
         if size <= UNROLL_LIMIT {
             let mut pos = 0;
             while pos < size {
-                let c = [8u64, 4, 2, 1].into_iter().find(|&c| c <= max && c <= size - pos && pos % c == 0).unwrap_or(1);
+                let c = [8u64, 4, 2, 1]
+                    .into_iter()
+                    .find(|&c| c <= max && c <= size - pos && pos.is_multiple_of(c))
+                    .unwrap_or(1);
                 let (load, store) = load_tag(c, c == 8);
                 let doff = self.push_base(dst.plus(pos));
                 let soff = self.push_base(src.plus(pos));
@@ -342,9 +394,16 @@ impl FuncGen<'_> {
             self.op(MirTag::MemoryCopy);
             return;
         }
-        let c = [8u64, 4, 2, 1].into_iter().find(|&c| c <= max && size % c == 0).unwrap_or(1);
+        let c = [8u64, 4, 2, 1]
+            .into_iter()
+            .find(|&c| c <= max && size.is_multiple_of(c))
+            .unwrap_or(1);
         let pv = self.pool.ptr_valtype();
-        let (d, s, i) = (self.alloc_local(pv), self.alloc_local(pv), self.alloc_local(pv));
+        let (d, s, i) = (
+            self.alloc_local(pv),
+            self.alloc_local(pv),
+            self.alloc_local(pv),
+        );
         self.push_addr(dst);
         self.local_set(d);
         self.push_addr(src);
@@ -360,8 +419,20 @@ impl FuncGen<'_> {
         self.local_get(s);
         self.local_get(i);
         self.op(add);
-        self.mir.push(load, MirData { a: 0, b: c.trailing_zeros() });
-        self.mir.push(store, MirData { a: 0, b: c.trailing_zeros() });
+        self.mir.push(
+            load,
+            MirData {
+                a: 0,
+                b: c.trailing_zeros(),
+            },
+        );
+        self.mir.push(
+            store,
+            MirData {
+                a: 0,
+                b: c.trailing_zeros(),
+            },
+        );
         self.local_get(i);
         self.ptr_const(c as i64);
         self.op(add);
@@ -382,7 +453,11 @@ impl FuncGen<'_> {
             self.emit_ref(dst)?;
             self.emit_ref(mid)?;
             self.emit_ref(len)?;
-            self.op(if set { MirTag::MemoryFill } else { MirTag::MemoryCopy });
+            self.op(if set {
+                MirTag::MemoryFill
+            } else {
+                MirTag::MemoryCopy
+            });
             return Ok(WValue::None);
         }
         // A byte loop: while (n != 0) { *d = b (or *s); d += 1; s += 1; n -= 1; }
@@ -430,7 +505,11 @@ impl FuncGen<'_> {
 
     /// A by-ref constant that needs no data symbol: `undef` (a frame slot left as it is) and
     /// wide integers and floats (their bytes stored into a frame slot, as an immediate).
-    pub(crate) fn materialize_const(&mut self, ty: TypeId, value: &Value) -> Result<Option<WValue>, Error> {
+    pub(crate) fn materialize_const(
+        &mut self,
+        ty: TypeId,
+        value: &Value,
+    ) -> Result<Option<WValue>, Error> {
         let size = self.pool.abi_size(ty) as usize;
         let bytes = match (value, self.pool.key(ty)) {
             (Value::Undef, _) => return Ok(Some(self.alloc_value(ty)?.base)),

@@ -47,7 +47,11 @@ impl FuncGen<'_> {
             self.int_const(r, sh);
             self.op(pick(r, MirTag::I32ShrS, MirTag::I64ShrS));
         } else {
-            let mask = if r.bits == 0 { 0 } else { (u64::MAX >> (64 - r.bits)) as i64 };
+            let mask = if r.bits == 0 {
+                0
+            } else {
+                (u64::MAX >> (64 - r.bits)) as i64
+            };
             self.int_const(r, mask);
             self.op(pick(r, MirTag::I32And, MirTag::I64And));
         }
@@ -117,18 +121,26 @@ impl FuncGen<'_> {
         Ok(())
     }
 
-    pub(crate) fn gen_op(&mut self, inst: u32, tag: Tag, data: Data, ty: TypeId) -> Result<WValue, Error> {
+    pub(crate) fn gen_op(
+        &mut self,
+        inst: u32,
+        tag: Tag,
+        data: Data,
+        ty: TypeId,
+    ) -> Result<WValue, Error> {
         let (a, b) = (Ref(data.a), Ref(data.b));
         use Tag::*;
         match tag {
-            Add | Sub | Mul | AddWrap | SubWrap | MulWrap | DivTrunc | DivExact | DivFloor | DivFloat
-            | Rem | Mod | Min | Max | BitAnd | BitOr | Xor | BoolAnd | BoolOr | Shl | Shr | ShlExact
-            | ShrExact | AddSat | SubSat | MulSat | ShlSat => self.gen_binary(tag, ty, a, b),
+            Add | Sub | Mul | AddWrap | SubWrap | MulWrap | DivTrunc | DivExact | DivFloor
+            | DivFloat | Rem | Mod | Min | Max | BitAnd | BitOr | Xor | BoolAnd | BoolOr | Shl
+            | Shr | ShlExact | ShrExact | AddSat | SubSat | MulSat | ShlSat => {
+                self.gen_binary(tag, ty, a, b)
+            }
             CmpEq | CmpNeq | CmpLt | CmpLte | CmpGt | CmpGte => self.gen_cmp(tag, a, b),
-            Not | Neg | Sqrt | Floor | Ceil | TruncFloat | Round | Fabs | Clz | Ctz | Popcount | ByteSwap
-            | BitReverse => self.gen_unary(tag, ty, a),
-            Intcast | Trunc | Fpext | Fptrunc | IntToFloat | FloatToInt | Bitcast | PtrToInt | IntToPtr
-            | BoolToInt => self.gen_cast(tag, ty, a),
+            Not | Neg | Sqrt | Floor | Ceil | TruncFloat | Round | Fabs | Clz | Ctz | Popcount
+            | ByteSwap | BitReverse => self.gen_unary(tag, ty, a),
+            Intcast | Trunc | Fpext | Fptrunc | IntToFloat | FloatToInt | Bitcast | PtrToInt
+            | IntToPtr | BoolToInt => self.gen_cast(tag, ty, a),
             WasmMemorySize => {
                 if data.a != 0 {
                     return Err(self.unsupported("memories other than memory 0"));
@@ -146,7 +158,9 @@ impl FuncGen<'_> {
                 let vt = self.pool.ptr_valtype();
                 Ok(self.store_result(vt))
             }
-            AddWithOverflow | SubWithOverflow | MulWithOverflow | ShlWithOverflow => self.gen_with_overflow(tag, ty, a, b),
+            AddWithOverflow | SubWithOverflow | MulWithOverflow | ShlWithOverflow => {
+                self.gen_with_overflow(tag, ty, a, b)
+            }
             _ => self.gen_aggregate(inst, tag, data, ty),
         }
     }
@@ -174,11 +188,19 @@ impl FuncGen<'_> {
             SubWrap => (simple(MirTag::I32Sub, MirTag::I64Sub), true),
             MulWrap => (simple(MirTag::I32Mul, MirTag::I64Mul), true),
             DivTrunc | DivExact => (
-                if s { simple(MirTag::I32DivS, MirTag::I64DivS) } else { simple(MirTag::I32DivU, MirTag::I64DivU) },
+                if s {
+                    simple(MirTag::I32DivS, MirTag::I64DivS)
+                } else {
+                    simple(MirTag::I32DivU, MirTag::I64DivU)
+                },
                 false,
             ),
             Rem => (
-                if s { simple(MirTag::I32RemS, MirTag::I64RemS) } else { simple(MirTag::I32RemU, MirTag::I64RemU) },
+                if s {
+                    simple(MirTag::I32RemS, MirTag::I64RemS)
+                } else {
+                    simple(MirTag::I32RemU, MirTag::I64RemU)
+                },
                 false,
             ),
             DivFloor if !s => (simple(MirTag::I32DivU, MirTag::I64DivU), false),
@@ -206,7 +228,13 @@ impl FuncGen<'_> {
             AddSat | SubSat => return self.gen_add_sub_sat(tag == AddSat, r, a, b),
             MulSat => return self.gen_mul_sat(r, a, b),
             ShlSat => return self.gen_shl_sat(r, a, b),
-            _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
+            _ => {
+                return Err(self.unsupported(format!(
+                    "`{}` on `{}`",
+                    tag.name(),
+                    self.ty_name(oty)
+                )))
+            }
         };
         self.emit_ref(a)?;
         self.emit_ref(b)?;
@@ -217,11 +245,20 @@ impl FuncGen<'_> {
         Ok(self.store_result(r.vt))
     }
 
-    fn gen_float_binary(&mut self, tag: Tag, f: FloatType, ty: TypeId, a: Ref, b: Ref) -> Result<WValue, Error> {
+    fn gen_float_binary(
+        &mut self,
+        tag: Tag,
+        f: FloatType,
+        ty: TypeId,
+        a: Ref,
+        b: Ref,
+    ) -> Result<WValue, Error> {
         let d = match f {
             FloatType::F32 | FloatType::F16 => false,
             FloatType::F64 => true,
-            _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty)))),
+            _ => {
+                return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty))))
+            }
         };
         let half = f == FloatType::F16;
         let vt = if d { ValType::F64 } else { ValType::F32 };
@@ -251,7 +288,11 @@ impl FuncGen<'_> {
                 let lb = self.local_of(b, vt)?;
                 let (eq, minmax) = (
                     p(MirTag::F32Ne, MirTag::F64Ne),
-                    if tag == Tag::Min { p(MirTag::F32Min, MirTag::F64Min) } else { p(MirTag::F32Max, MirTag::F64Max) },
+                    if tag == Tag::Min {
+                        p(MirTag::F32Min, MirTag::F64Min)
+                    } else {
+                        p(MirTag::F32Max, MirTag::F64Max)
+                    },
                 );
                 // select(b, select(a, minmax(a,b), b is NaN), a is NaN)
                 self.local_get(lb.0);
@@ -271,7 +312,9 @@ impl FuncGen<'_> {
                 self.release(la);
                 return Ok(self.store_result(vt));
             }
-            _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty)))),
+            _ => {
+                return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty))))
+            }
         };
         self.emit_ref(a)?;
         self.emit_ref(b)?;
@@ -359,9 +402,15 @@ impl FuncGen<'_> {
     pub(crate) fn clamp_local(&mut self, r: IntRepr, v: u32) {
         let (max, min) = (Self::int_max(r), Self::int_min(r));
         let (gt, lt) = if r.signed {
-            (pick(r, MirTag::I32GtS, MirTag::I64GtS), pick(r, MirTag::I32LtS, MirTag::I64LtS))
+            (
+                pick(r, MirTag::I32GtS, MirTag::I64GtS),
+                pick(r, MirTag::I32LtS, MirTag::I64LtS),
+            )
         } else {
-            (pick(r, MirTag::I32GtU, MirTag::I64GtU), pick(r, MirTag::I32LtU, MirTag::I64LtU))
+            (
+                pick(r, MirTag::I32GtU, MirTag::I64GtU),
+                pick(r, MirTag::I32LtU, MirTag::I64LtU),
+            )
         };
         // v = v > max ? max : v
         self.int_const(r, max);
@@ -386,7 +435,11 @@ impl FuncGen<'_> {
         let la = self.local_of(a, r.vt)?;
         let lb = self.local_of(b, r.vt)?;
         let res = self.alloc_local(r.vt);
-        let opt = if add { pick(r, MirTag::I32Add, MirTag::I64Add) } else { pick(r, MirTag::I32Sub, MirTag::I64Sub) };
+        let opt = if add {
+            pick(r, MirTag::I32Add, MirTag::I64Add)
+        } else {
+            pick(r, MirTag::I32Sub, MirTag::I64Sub)
+        };
         self.local_get(la.0);
         self.local_get(lb.0);
         self.op(opt);
@@ -457,13 +510,21 @@ impl FuncGen<'_> {
     fn gen_mul_sat(&mut self, r: IntRepr, a: Ref, b: Ref) -> Result<WValue, Error> {
         if !r.is64() {
             // Exact product in i64, clamped, wrapped back.
-            let ext = if r.signed { MirTag::I64ExtendI32S } else { MirTag::I64ExtendI32U };
+            let ext = if r.signed {
+                MirTag::I64ExtendI32S
+            } else {
+                MirTag::I64ExtendI32U
+            };
             self.emit_ref(a)?;
             self.op(ext);
             self.emit_ref(b)?;
             self.op(ext);
             self.op(MirTag::I64Mul);
-            let wide = IntRepr { signed: r.signed, bits: r.bits, vt: ValType::I64 };
+            let wide = IntRepr {
+                signed: r.signed,
+                bits: r.bits,
+                vt: ValType::I64,
+            };
             let t = self.alloc_local(ValType::I64);
             self.local_set(t);
             if r.signed || r.bits < 64 {
@@ -590,7 +651,11 @@ impl FuncGen<'_> {
         self.local_get(w);
         self.local_get(w);
         self.local_get(s);
-        self.op(if r.signed { pick(r, MirTag::I32ShrS, MirTag::I64ShrS) } else { pick(r, MirTag::I32ShrU, MirTag::I64ShrU) });
+        self.op(if r.signed {
+            pick(r, MirTag::I32ShrS, MirTag::I64ShrS)
+        } else {
+            pick(r, MirTag::I32ShrU, MirTag::I64ShrU)
+        });
         self.local_get(la.0);
         self.op(pick(r, MirTag::I32Ne, MirTag::I64Ne));
         self.op(MirTag::Select);
@@ -610,7 +675,13 @@ impl FuncGen<'_> {
             let d = match f {
                 FloatType::F32 | FloatType::F16 => false,
                 FloatType::F64 => true,
-                _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty)))),
+                _ => {
+                    return Err(self.unsupported(format!(
+                        "`{}` on `{}`",
+                        tag.name(),
+                        self.ty_name(ty)
+                    )))
+                }
             };
             let p = |x: MirTag, y: MirTag| if d { y } else { x };
             match tag {
@@ -623,7 +694,11 @@ impl FuncGen<'_> {
             }
         } else {
             let Some(r) = self.int_repr(ty) else {
-                return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(ty))));
+                return Err(self.unsupported(format!(
+                    "`{}` on `{}`",
+                    tag.name(),
+                    self.ty_name(ty)
+                )));
             };
             let s = r.signed;
             let p = |x: MirTag, y: MirTag| pick(r, x, y);
@@ -656,7 +731,13 @@ impl FuncGen<'_> {
             let d = match f {
                 FloatType::F32 | FloatType::F16 => false,
                 FloatType::F64 => true,
-                _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
+                _ => {
+                    return Err(self.unsupported(format!(
+                        "`{}` on `{}`",
+                        tag.name(),
+                        self.ty_name(oty)
+                    )))
+                }
             };
             let vt = if d { ValType::F64 } else { ValType::F32 };
             let p = |x: MirTag, y: MirTag| if d { y } else { x };
@@ -693,7 +774,13 @@ impl FuncGen<'_> {
                     self.release(lx);
                     return Ok(self.store_result(vt));
                 }
-                _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
+                _ => {
+                    return Err(self.unsupported(format!(
+                        "`{}` on `{}`",
+                        tag.name(),
+                        self.ty_name(oty)
+                    )))
+                }
             };
             self.emit_ref(a)?;
             self.op(op);
@@ -744,7 +831,10 @@ impl FuncGen<'_> {
             }
             Tag::ByteSwap => {
                 if r.bits % 8 != 0 {
-                    return Err(self.err(format!("`byte_swap` needs a whole number of bytes, not `{}`", self.ty_name(oty))));
+                    return Err(self.err(format!(
+                        "`byte_swap` needs a whole number of bytes, not `{}`",
+                        self.ty_name(oty)
+                    )));
                 }
                 self.emit_ref(a)?;
                 self.mask_to_width(r);
@@ -765,7 +855,13 @@ impl FuncGen<'_> {
                 }
                 self.normalize(r);
             }
-            _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
+            _ => {
+                return Err(self.unsupported(format!(
+                    "`{}` on `{}`",
+                    tag.name(),
+                    self.ty_name(oty)
+                )))
+            }
         }
         Ok(self.store_result(r.vt))
     }
@@ -773,7 +869,13 @@ impl FuncGen<'_> {
     pub(crate) fn emit_fconst(&mut self, d: bool, v: f64) {
         if d {
             let b = v.to_bits();
-            self.mir.push(MirTag::F64Const, MirData { a: b as u32, b: (b >> 32) as u32 });
+            self.mir.push(
+                MirTag::F64Const,
+                MirData {
+                    a: b as u32,
+                    b: (b >> 32) as u32,
+                },
+            );
         } else {
             self.op_a(MirTag::F32Const, (v as f32).to_bits());
         }
@@ -805,7 +907,11 @@ impl FuncGen<'_> {
             self.op(MirTag::I32Or);
         } else {
             // Swap adjacent bytes, then 16-bit halves, then 32-bit halves.
-            let steps: [(i64, i64); 3] = [(0x00ff00ff00ff00ff, 8), (0x0000ffff0000ffff, 16), (0x00000000ffffffff, 32)];
+            let steps: [(i64, i64); 3] = [
+                (0x00ff00ff00ff00ff, 8),
+                (0x0000ffff0000ffff, 16),
+                (0x00000000ffffffff, 32),
+            ];
             for (mask, sh) in steps {
                 self.local_get(t);
                 self.i64_const(sh);
@@ -830,9 +936,17 @@ impl FuncGen<'_> {
         let vt = if wide { ValType::I64 } else { ValType::I32 };
         let t = self.alloc_local(vt);
         self.local_set(t);
-        let steps: [(u64, u32); 3] = [(0x5555555555555555, 1), (0x3333333333333333, 2), (0x0f0f0f0f0f0f0f0f, 4)];
+        let steps: [(u64, u32); 3] = [
+            (0x5555555555555555, 1),
+            (0x3333333333333333, 2),
+            (0x0f0f0f0f0f0f0f0f, 4),
+        ];
         for (mask, sh) in steps {
-            let r = IntRepr { signed: false, bits: if wide { 64 } else { 32 }, vt };
+            let r = IntRepr {
+                signed: false,
+                bits: if wide { 64 } else { 32 },
+                vt,
+            };
             let p = |x: MirTag, y: MirTag| pick(r, x, y);
             self.local_get(t);
             self.int_const(r, sh as i64);
@@ -857,7 +971,12 @@ impl FuncGen<'_> {
         use MirTag as M;
         let (ff, tf) = (self.float_type(from), self.float_type(ty));
         let unsupported = |s: &Self| {
-            Err(s.unsupported(format!("`{}` from `{}` to `{}`", tag.name(), s.ty_name(from), s.ty_name(ty))))
+            Err(s.unsupported(format!(
+                "`{}` from `{}` to `{}`",
+                tag.name(),
+                s.ty_name(from),
+                s.ty_name(ty)
+            )))
         };
         if !self.pool.has_runtime_bits(ty) {
             return Ok(WValue::None);
@@ -865,12 +984,23 @@ impl FuncGen<'_> {
         if self.is_wide_int(from) || self.is_wide_int(ty) {
             return self.wide_cast(tag, ty, a);
         }
-        if matches!(ff, Some(FloatType::F80 | FloatType::F128)) || matches!(tf, Some(FloatType::F80 | FloatType::F128)) {
+        if matches!(ff, Some(FloatType::F80 | FloatType::F128))
+            || matches!(tf, Some(FloatType::F80 | FloatType::F128))
+        {
             return unsupported(self);
         }
         // f16 values are f32s holding an f16 value.
         let to_half = tf == Some(FloatType::F16);
-        let (ff, tf) = (ff.map(|f| if f == FloatType::F16 { FloatType::F32 } else { f }), tf);
+        let (ff, tf) = (
+            ff.map(|f| {
+                if f == FloatType::F16 {
+                    FloatType::F32
+                } else {
+                    f
+                }
+            }),
+            tf,
+        );
         match tag {
             Tag::Fpext | Tag::Fptrunc => {
                 self.emit_ref(a)?;
@@ -890,7 +1020,9 @@ impl FuncGen<'_> {
                 return Ok(self.store_result(vt));
             }
             Tag::IntToFloat => {
-                let (Some(r), Some(t)) = (self.int_repr(from), tf) else { return unsupported(self) };
+                let (Some(r), Some(t)) = (self.int_repr(from), tf) else {
+                    return unsupported(self);
+                };
                 self.emit_ref(a)?;
                 let t = if to_half { FloatType::F64 } else { t };
                 let op = match (t, r.is64(), r.signed) {
@@ -911,7 +1043,9 @@ impl FuncGen<'_> {
                 return Ok(self.store_result(vt));
             }
             Tag::FloatToInt => {
-                let (Some(f), Some(r)) = (ff, self.int_repr(ty)) else { return unsupported(self) };
+                let (Some(f), Some(r)) = (ff, self.int_repr(ty)) else {
+                    return unsupported(self);
+                };
                 self.emit_ref(a)?;
                 let op = match (f, r.is64(), r.signed) {
                     (FloatType::F32, false, true) => M::I32TruncF32S,
@@ -954,7 +1088,11 @@ impl FuncGen<'_> {
         };
         self.emit_ref(a)?;
         match (rf.is64(), rt.is64()) {
-            (false, true) => self.op(if rf.signed { M::I64ExtendI32S } else { M::I64ExtendI32U }),
+            (false, true) => self.op(if rf.signed {
+                M::I64ExtendI32S
+            } else {
+                M::I64ExtendI32U
+            }),
             (true, false) => self.op(M::I32WrapI64),
             _ => {}
         }
@@ -983,7 +1121,13 @@ impl FuncGen<'_> {
             },
             Value::Error(n) => {
                 let n = *n;
-                Int::from_i128(self.pool.error_names().position(|e| e == n).map(|p| p as i128 + 1).unwrap_or(0))
+                Int::from_i128(
+                    self.pool
+                        .error_names()
+                        .position(|e| e == n)
+                        .map(|p| p as i128 + 1)
+                        .unwrap_or(0),
+                )
             }
             _ => return Err(self.err("unsupported switch case value")),
         };
@@ -1007,7 +1151,8 @@ impl FuncGen<'_> {
                     hit |= self.case_value(i)? == 0;
                 }
                 for pair in c.ranges.chunks(2) {
-                    hit |= self.case_value(pair[0])? <= 0 && self.case_value(pair[pair.len() - 1])? >= 0;
+                    hit |= self.case_value(pair[0])? <= 0
+                        && self.case_value(pair[pair.len() - 1])? >= 0;
                 }
                 if hit {
                     return self.gen_body(c.body);
@@ -1038,7 +1183,13 @@ impl FuncGen<'_> {
             }
             cases.push((items, ranges));
         }
-        let lo_hi = |v: i64| if r.signed { v as i128 } else { (v as u64) as i128 };
+        let lo_hi = |v: i64| {
+            if r.signed {
+                v as i128
+            } else {
+                (v as u64) as i128
+            }
+        };
         let mut min = i128::MAX;
         let mut max = i128::MIN;
         let mut count: i128 = 0;
@@ -1120,9 +1271,17 @@ impl FuncGen<'_> {
         }
         // Compare chain: if (case 0) { body } else if (case 1) ... else { else body }
         let (eq, le, ge) = if r.signed {
-            (pick(r, MirTag::I32Eq, MirTag::I64Eq), pick(r, MirTag::I32LeS, MirTag::I64LeS), pick(r, MirTag::I32GeS, MirTag::I64GeS))
+            (
+                pick(r, MirTag::I32Eq, MirTag::I64Eq),
+                pick(r, MirTag::I32LeS, MirTag::I64LeS),
+                pick(r, MirTag::I32GeS, MirTag::I64GeS),
+            )
         } else {
-            (pick(r, MirTag::I32Eq, MirTag::I64Eq), pick(r, MirTag::I32LeU, MirTag::I64LeU), pick(r, MirTag::I32GeU, MirTag::I64GeU))
+            (
+                pick(r, MirTag::I32Eq, MirTag::I64Eq),
+                pick(r, MirTag::I32LeU, MirTag::I64LeU),
+                pick(r, MirTag::I32GeU, MirTag::I64GeU),
+            )
         };
         let mut opened = 0;
         for (ci, (items, ranges)) in cases.iter().enumerate() {

@@ -19,7 +19,12 @@ fn pick(r: IntRepr, a: MirTag, b: MirTag) -> MirTag {
 
 impl FuncGen<'_> {
     /// Stores `value` and the overflow bit (an i32 local) into a fresh `struct { T, u1 }`.
-    pub(crate) fn overflow_result(&mut self, ty: TypeId, value: WValue, bit: u32) -> Result<WValue, Error> {
+    pub(crate) fn overflow_result(
+        &mut self,
+        ty: TypeId,
+        value: WValue,
+        bit: u32,
+    ) -> Result<WValue, Error> {
         let dst = self.alloc_value(ty)?;
         let t = self.pool.field_type(ty, 0).unwrap_or(TypeId::VOID);
         let (o0, o1) = (self.pool.field_offset(ty, 0), self.pool.field_offset(ty, 1));
@@ -28,7 +33,13 @@ impl FuncGen<'_> {
         Ok(dst.base)
     }
 
-    pub(crate) fn gen_with_overflow(&mut self, tag: Tag, ty: TypeId, a: Ref, b: Ref) -> Result<WValue, Error> {
+    pub(crate) fn gen_with_overflow(
+        &mut self,
+        tag: Tag,
+        ty: TypeId,
+        a: Ref,
+        b: Ref,
+    ) -> Result<WValue, Error> {
         let oty = self.type_of(a);
         if self.is_wide_int(oty) {
             return self.wide_with_overflow(tag, ty, a, b);
@@ -47,7 +58,11 @@ impl FuncGen<'_> {
                 let add = tag == Tag::AddWithOverflow;
                 self.local_get(la.0);
                 self.local_get(lb.0);
-                self.op(if add { pick(r, MirTag::I32Add, MirTag::I64Add) } else { pick(r, MirTag::I32Sub, MirTag::I64Sub) });
+                self.op(if add {
+                    pick(r, MirTag::I32Add, MirTag::I64Add)
+                } else {
+                    pick(r, MirTag::I32Sub, MirTag::I64Sub)
+                });
                 self.local_set(res);
                 if !full {
                     // No overflow of the container: overflow iff the result leaves the width.
@@ -82,7 +97,11 @@ impl FuncGen<'_> {
             }
             Tag::MulWithOverflow if !r.is64() => {
                 // The exact product fits an i64.
-                let ext = if r.signed { MirTag::I64ExtendI32S } else { MirTag::I64ExtendI32U };
+                let ext = if r.signed {
+                    MirTag::I64ExtendI32S
+                } else {
+                    MirTag::I64ExtendI32U
+                };
                 let p = self.alloc_local(ValType::I64);
                 self.local_get(la.0);
                 self.op(ext);
@@ -91,7 +110,10 @@ impl FuncGen<'_> {
                 self.op(MirTag::I64Mul);
                 self.local_tee(p);
                 self.local_get(p);
-                self.normalize(IntRepr { vt: ValType::I64, ..r });
+                self.normalize(IntRepr {
+                    vt: ValType::I64,
+                    ..r
+                });
                 self.op(MirTag::I64Ne);
                 self.local_set(ovf);
                 self.local_get(p);
@@ -102,7 +124,10 @@ impl FuncGen<'_> {
             Tag::MulWithOverflow => {
                 // Through the 128-bit helper, on the operands extended to 128 bits.
                 let slot = self.alloc_frame(64, 16)?;
-                let (sa, sb) = (Addr::at(WValue::Frame(slot)), Addr::at(WValue::Frame(slot + 16)));
+                let (sa, sb) = (
+                    Addr::at(WValue::Frame(slot)),
+                    Addr::at(WValue::Frame(slot + 16)),
+                );
                 for (l, s) in [(la.0, sa), (lb.0, sb)] {
                     self.store_scalar(TypeId::U64, s, WValue::Local(l))?;
                     if r.signed {
@@ -141,13 +166,23 @@ impl FuncGen<'_> {
                 self.normalize(r);
                 self.local_tee(res);
                 self.local_get(s);
-                self.op(if r.signed { pick(r, MirTag::I32ShrS, MirTag::I64ShrS) } else { pick(r, MirTag::I32ShrU, MirTag::I64ShrU) });
+                self.op(if r.signed {
+                    pick(r, MirTag::I32ShrS, MirTag::I64ShrS)
+                } else {
+                    pick(r, MirTag::I32ShrU, MirTag::I64ShrU)
+                });
                 self.local_get(la.0);
                 self.op(pick(r, MirTag::I32Ne, MirTag::I64Ne));
                 self.local_set(ovf);
                 self.free_local(s);
             }
-            _ => return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty)))),
+            _ => {
+                return Err(self.unsupported(format!(
+                    "`{}` on `{}`",
+                    tag.name(),
+                    self.ty_name(oty)
+                )))
+            }
         }
         if !full && tag != Tag::ShlWithOverflow {
             self.local_get(res);

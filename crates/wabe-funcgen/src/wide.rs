@@ -22,7 +22,11 @@ pub(crate) struct Wide {
 impl Wide {
     /// The representation of the high limb.
     fn hi(self) -> IntRepr {
-        IntRepr { signed: self.signed, bits: self.bits - 64, vt: ValType::I64 }
+        IntRepr {
+            signed: self.signed,
+            bits: self.bits - 64,
+            vt: ValType::I64,
+        }
     }
 }
 
@@ -53,7 +57,10 @@ impl FuncGen<'_> {
         match self.const_value(r) {
             Some(Value::Int(i)) => {
                 let v = i.to_u128_wrapping();
-                return Ok([Limb::Const(v as u64 as i64), Limb::Const((v >> 64) as u64 as i64)]);
+                return Ok([
+                    Limb::Const(v as u64 as i64),
+                    Limb::Const((v >> 64) as u64 as i64),
+                ]);
             }
             Some(Value::Undef) => return Ok([Limb::Const(0), Limb::Const(0)]),
             _ => {}
@@ -104,7 +111,13 @@ impl FuncGen<'_> {
 
     /// Calls a helper taking the addresses of `args` (and the extra i32s `imm`), returning
     /// through a fresh slot of `size` bytes.
-    fn wide_helper(&mut self, name: &str, args: &[Ref], imm: &[i32], size: u64) -> Result<Addr, Error> {
+    fn wide_helper(
+        &mut self,
+        name: &str,
+        args: &[Ref],
+        imm: &[i32],
+        size: u64,
+    ) -> Result<Addr, Error> {
         let dst = Addr::at(WValue::Frame(self.alloc_frame(size, 16)?));
         self.push_addr(dst);
         for &a in args {
@@ -194,7 +207,11 @@ impl FuncGen<'_> {
             }
             AddSat | SubSat | MulSat | ShlSat => {
                 let x = self.limbs(a)?;
-                let ylimbs = if tag == MulSat { Some(self.limbs(b)?) } else { None };
+                let ylimbs = if tag == MulSat {
+                    Some(self.limbs(b)?)
+                } else {
+                    None
+                };
                 let (lo, hi, ovf) = self.overflow_core(tag, w, a, b)?;
                 // The saturation value.
                 let (slo, shi) = (self.new_i64(), self.new_i64());
@@ -345,7 +362,11 @@ impl FuncGen<'_> {
 
     fn shr128(&mut self, x: Limbs, s: u32, signed: bool) -> (u32, u32) {
         let (lo, hi) = (self.new_i64(), self.new_i64());
-        let shr = if signed { MirTag::I64ShrS } else { MirTag::I64ShrU };
+        let shr = if signed {
+            MirTag::I64ShrS
+        } else {
+            MirTag::I64ShrU
+        };
         // lo = s >= 64 ? hi >> (s - 64) : (lo >>u s) | ((hi << 1) << (63 - s))
         self.push_limb(x[1]);
         self.local_get(s);
@@ -442,7 +463,13 @@ impl FuncGen<'_> {
 
     /// The wrapped result (two locals) and overflow bit (an i32 local) of an overflowing
     /// operation.
-    fn overflow_core(&mut self, tag: Tag, w: Wide, a: Ref, b: Ref) -> Result<(u32, u32, u32), Error> {
+    fn overflow_core(
+        &mut self,
+        tag: Tag,
+        w: Wide,
+        a: Ref,
+        b: Ref,
+    ) -> Result<(u32, u32, u32), Error> {
         use Tag::*;
         let ovf = self.alloc_local(ValType::I32);
         match tag {
@@ -490,7 +517,12 @@ impl FuncGen<'_> {
                 Ok((lo, hi, ovf))
             }
             MulWithOverflow | MulSat => {
-                let out = self.wide_helper("__wabe_mulo128", &[a, b], &[w.signed as i32, w.bits as i32], 32)?;
+                let out = self.wide_helper(
+                    "__wabe_mulo128",
+                    &[a, b],
+                    &[w.signed as i32, w.bits as i32],
+                    32,
+                )?;
                 let (lo, hi) = (self.new_i64(), self.new_i64());
                 self.load_scalar(TypeId::U64, out)?;
                 self.local_set(lo);
@@ -516,11 +548,21 @@ impl FuncGen<'_> {
                 self.free_limbs(x);
                 Ok((lo, hi, ovf))
             }
-            _ => Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(self.type_of(a))))),
+            _ => Err(self.unsupported(format!(
+                "`{}` on `{}`",
+                tag.name(),
+                self.ty_name(self.type_of(a))
+            ))),
         }
     }
 
-    pub(crate) fn wide_with_overflow(&mut self, tag: Tag, ty: TypeId, a: Ref, b: Ref) -> Result<WValue, Error> {
+    pub(crate) fn wide_with_overflow(
+        &mut self,
+        tag: Tag,
+        ty: TypeId,
+        a: Ref,
+        b: Ref,
+    ) -> Result<WValue, Error> {
         let w = self.wide(self.type_of(a), tag.name())?;
         let (lo, hi, ovf) = self.overflow_core(tag, w, a, b)?;
         let v = self.wide_store(w, lo, hi)?;
@@ -535,7 +577,11 @@ impl FuncGen<'_> {
         let x = self.limbs(a)?;
         let (lo, hi) = (self.new_i64(), self.new_i64());
         let hbits = w.bits - 64;
-        let hmask = if hbits >= 64 { -1i64 } else { ((1u64 << hbits) - 1) as i64 };
+        let hmask = if hbits >= 64 {
+            -1i64
+        } else {
+            ((1u64 << hbits) - 1) as i64
+        };
         // The high limb without its sign extension.
         let push_hi_masked = |g: &mut Self| {
             g.push_limb(x[1]);
@@ -602,7 +648,10 @@ impl FuncGen<'_> {
             }
             Tag::ByteSwap | Tag::BitReverse => {
                 if tag == Tag::ByteSwap && w.bits % 8 != 0 {
-                    return Err(self.err(format!("`byte_swap` needs a whole number of bytes, not `{}`", self.ty_name(oty))));
+                    return Err(self.err(format!(
+                        "`byte_swap` needs a whole number of bytes, not `{}`",
+                        self.ty_name(oty)
+                    )));
                 }
                 // Reverse all 128 bits (swapping the limbs), then shift the value down.
                 push_hi_masked(self);
@@ -639,7 +688,11 @@ impl FuncGen<'_> {
             _ => {
                 self.free_local(lo);
                 self.free_local(hi);
-                return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty))));
+                return Err(self.unsupported(format!(
+                    "`{}` on `{}`",
+                    tag.name(),
+                    self.ty_name(oty)
+                )));
             }
         }
         self.free_limbs(x);
@@ -649,8 +702,14 @@ impl FuncGen<'_> {
     /// Casts where the source or the result is a wide integer.
     pub(crate) fn wide_cast(&mut self, tag: Tag, ty: TypeId, a: Ref) -> Result<WValue, Error> {
         let from = self.type_of(a);
-        let unsupported =
-            |s: &Self| Err(s.unsupported(format!("`{}` from `{}` to `{}`", tag.name(), s.ty_name(from), s.ty_name(ty))));
+        let unsupported = |s: &Self| {
+            Err(s.unsupported(format!(
+                "`{}` from `{}` to `{}`",
+                tag.name(),
+                s.ty_name(from),
+                s.ty_name(ty)
+            )))
+        };
         let (fw, tw) = (self.is_wide_int(from), self.is_wide_int(ty));
         let (ff, tf) = (self.float_type(from), self.float_type(ty));
         match tag {
@@ -671,7 +730,11 @@ impl FuncGen<'_> {
                 if f16 {
                     self.f16_round_f64()?;
                 }
-                let vt = if tf == Some(FloatType::F64) { ValType::F64 } else { ValType::F32 };
+                let vt = if tf == Some(FloatType::F64) {
+                    ValType::F64
+                } else {
+                    ValType::F32
+                };
                 Ok(self.store_result(vt))
             }
             Tag::FloatToInt => {
@@ -701,53 +764,59 @@ impl FuncGen<'_> {
                 self.copy_bytes(dst, src, self.pool.abi_size(ty), 16);
                 Ok(dst.base)
             }
-            Tag::Intcast | Tag::Trunc | Tag::Bitcast => {
-                match (fw, tw) {
-                    (true, true) => {
-                        let w = self.wide(ty, tag.name())?;
-                        self.wide(from, tag.name())?;
-                        let x = self.limbs(a)?;
-                        let (lo, hi) = (self.new_i64(), self.new_i64());
-                        self.push_limb(x[0]);
-                        self.local_set(lo);
-                        self.push_limb(x[1]);
-                        self.local_set(hi);
-                        self.free_limbs(x);
-                        self.wide_store(w, lo, hi)
-                    }
-                    (false, true) => {
-                        let w = self.wide(ty, tag.name())?;
-                        let Some(r) = self.int_repr(from) else { return unsupported(self) };
-                        let (lo, hi) = (self.new_i64(), self.new_i64());
-                        self.emit_ref(a)?;
-                        if !r.is64() {
-                            self.op(if r.signed { MirTag::I64ExtendI32S } else { MirTag::I64ExtendI32U });
-                        }
-                        self.local_tee(lo);
-                        if r.signed {
-                            self.i64_const(63);
-                            self.op(MirTag::I64ShrS);
-                        } else {
-                            self.op(MirTag::Drop);
-                            self.i64_const(0);
-                        }
-                        self.local_set(hi);
-                        self.wide_store(w, lo, hi)
-                    }
-                    (true, false) => {
-                        self.wide(from, tag.name())?;
-                        let Some(r) = self.int_repr(ty) else { return unsupported(self) };
-                        let src = self.addr_of(a)?;
-                        self.load_scalar(TypeId::U64, src)?;
-                        if !r.is64() {
-                            self.op(MirTag::I32WrapI64);
-                        }
-                        self.normalize(r);
-                        Ok(self.store_result(r.vt))
-                    }
-                    (false, false) => unsupported(self),
+            Tag::Intcast | Tag::Trunc | Tag::Bitcast => match (fw, tw) {
+                (true, true) => {
+                    let w = self.wide(ty, tag.name())?;
+                    self.wide(from, tag.name())?;
+                    let x = self.limbs(a)?;
+                    let (lo, hi) = (self.new_i64(), self.new_i64());
+                    self.push_limb(x[0]);
+                    self.local_set(lo);
+                    self.push_limb(x[1]);
+                    self.local_set(hi);
+                    self.free_limbs(x);
+                    self.wide_store(w, lo, hi)
                 }
-            }
+                (false, true) => {
+                    let w = self.wide(ty, tag.name())?;
+                    let Some(r) = self.int_repr(from) else {
+                        return unsupported(self);
+                    };
+                    let (lo, hi) = (self.new_i64(), self.new_i64());
+                    self.emit_ref(a)?;
+                    if !r.is64() {
+                        self.op(if r.signed {
+                            MirTag::I64ExtendI32S
+                        } else {
+                            MirTag::I64ExtendI32U
+                        });
+                    }
+                    self.local_tee(lo);
+                    if r.signed {
+                        self.i64_const(63);
+                        self.op(MirTag::I64ShrS);
+                    } else {
+                        self.op(MirTag::Drop);
+                        self.i64_const(0);
+                    }
+                    self.local_set(hi);
+                    self.wide_store(w, lo, hi)
+                }
+                (true, false) => {
+                    self.wide(from, tag.name())?;
+                    let Some(r) = self.int_repr(ty) else {
+                        return unsupported(self);
+                    };
+                    let src = self.addr_of(a)?;
+                    self.load_scalar(TypeId::U64, src)?;
+                    if !r.is64() {
+                        self.op(MirTag::I32WrapI64);
+                    }
+                    self.normalize(r);
+                    Ok(self.store_result(r.vt))
+                }
+                (false, false) => unsupported(self),
+            },
             _ => unsupported(self),
         }
     }
@@ -773,7 +842,10 @@ impl FuncGen<'_> {
                 Some(Value::Int(i)) => i.to_u128_wrapping(),
                 _ => 0,
             };
-            [Limb::Const(v as u64 as i64), Limb::Const((v >> 64) as u64 as i64)]
+            [
+                Limb::Const(v as u64 as i64),
+                Limb::Const((v >> 64) as u64 as i64),
+            ]
         };
         let mut opened = 0;
         for c in &sw.cases {
@@ -787,7 +859,10 @@ impl FuncGen<'_> {
                 first = false;
             }
             for pair in c.ranges.chunks(2) {
-                let (lo, hi) = (konst(self, pair[0]), konst(self, pair.get(1).copied().unwrap_or(pair[0])));
+                let (lo, hi) = (
+                    konst(self, pair[0]),
+                    konst(self, pair.get(1).copied().unwrap_or(pair[0])),
+                );
                 self.cmp128(Tag::CmpGte, w.signed, x, lo);
                 self.cmp128(Tag::CmpLte, w.signed, x, hi);
                 self.op(MirTag::I32And);

@@ -353,7 +353,8 @@ impl Linker {
                 let owner = local_name[atom.symbol.0 as usize]
                     .clone()
                     .unwrap_or_else(|| self.display_name(atom.symbol));
-                local_name[self.atoms[l.0 as usize].symbol.0 as usize] = Some(format!("{owner}#{k}"));
+                local_name[self.atoms[l.0 as usize].symbol.0 as usize] =
+                    Some(format!("{owner}#{k}"));
             }
         }
         let name = |sym: SymbolIndex| {
@@ -777,8 +778,7 @@ impl Linker {
                                 .collect();
                             let key = (atom.alignment, bytes.as_slice(), relocs);
                             if let Some(&first) = merged.get(&key) {
-                                values[atom.symbol.0 as usize].addr =
-                                    values[first.0 as usize].addr;
+                                values[atom.symbol.0 as usize].addr = values[first.0 as usize].addr;
                                 representative[atom.symbol.0 as usize] = first.0;
                                 continue;
                             }

@@ -22,6 +22,27 @@
 //! - A flush computes the final value of every symbol into one flat vector that the emitter's
 //!   [`Resolver`](wabe_mir::Resolver) reads; there are no maps on the code path.
 //!
+//! ## Determinism and incremental updates
+//!
+//! Every symbol has an order key ([`Linker::set_symbol_order`]; by default its creation
+//! sequence). A flush orders functions, imports, exports and top-level data by key, places
+//! each atom's local atoms right after it, numbers table slots in that order and renumbers the
+//! type section to the types in use. So the module depends on what is defined, not on the
+//! indices the free lists handed out: replacing one declaration ([`Linker::free_symbol`],
+//! [`Linker::clear_locals`], [`Linker::define_data`], [`Linker::set_function_body`]) and
+//! flushing again gives the same bytes as a fresh link of the same program.
+//!
+//! ## Data
+//!
+//! Data atoms go to `.rodata` (read-only), `.data`, or `.bss` (zero-initialised mutable data,
+//! [`Linker::define_zeros`], which stores no bytes and writes none unless memory is
+//! imported). A pointer field recorded with [`Linker::get_decl_vaddr`] becomes a
+//! `MEMORY_ADDR_I32/I64` relocation with an addend, or a `TABLE_INDEX_I32/I64` relocation and a
+//! table slot for a function. Identical anonymous read-only local atoms (same alignment, bytes
+//! and relocations) are stored once. The error-name and tag-name tables
+//! ([`Linker::error_name_table`], [`Linker::tag_name_table`]) are synthesized in `.rodata` at
+//! flush when something refers to them.
+//!
 //! # Example
 //!
 //! ```

@@ -148,7 +148,11 @@ fn references(m: &Module, decl: DeclIndex) -> Vec<&str> {
     }
     let mut out = Vec::new();
     match &m.decl(decl).kind {
-        DeclKind::Fn(f) => f.air.consts.iter().for_each(|c| walk(m, &c.value, &mut out)),
+        DeclKind::Fn(f) => f
+            .air
+            .consts
+            .iter()
+            .for_each(|c| walk(m, &c.value, &mut out)),
         DeclKind::Const(g) | DeclKind::Var(g) => walk(m, &g.value, &mut out),
         DeclKind::Extern(_) => {}
     }
@@ -266,7 +270,9 @@ impl<'m> Compilation<'m> {
     pub fn remove_decl(&mut self, name: &str) -> Result<(), Error> {
         let m: &Module = &self.module;
         let Some(decl) = m.types.names.get(name).and_then(|n| m.decl_by_name(n)) else {
-            return Err(Error::Link(wabe_link::LinkError::Undefined { name: name.into() }));
+            return Err(Error::Link(wabe_link::LinkError::Undefined {
+                name: name.into(),
+            }));
         };
         for i in 0..m.decls.len() {
             let other = DeclIndex(i as u32);

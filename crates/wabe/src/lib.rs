@@ -1,9 +1,11 @@
 //! # wabe
 //!
 //! The driver of the wabe WebAssembly backend: a [`Compilation`] takes a verified
-//! [`wabe_air::Module`], lowers each function with `wabe-funcgen` (and, as they come, each
-//! constant with `wabe-declgen`), hands the results to the `wabe-link` linker, and flushes a
-//! module. It also holds the embedded runtime used by `wabe run` and the tests ([`run`]), and
+//! [`wabe_air::Module`], lowers each function with `wabe-funcgen` and each `const`/`var` with
+//! `wabe-declgen`, hands the results to the `wabe-link` linker, and flushes a module. It can
+//! then move to the next version of the program incrementally ([`Compilation::update`],
+//! [`Compilation::remove_decl`]): the module flushed after an update is byte-identical to a
+//! fresh build of the new program. It also holds the embedded runtime used by `wabe run` and the tests ([`run`]), and
 //! the rendering of errors with their source location ([`diag`]).
 //!
 //! # Example

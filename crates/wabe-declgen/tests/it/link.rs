@@ -25,7 +25,13 @@ impl Context for Recorder {
     fn decl_symbol(&mut self, decl: wabe_air::DeclIndex) -> Option<SymbolIndex> {
         Some(SymbolIndex(decl.0))
     }
-    fn define_data(&mut self, sym: SymbolIndex, bytes: Vec<u8>, align: u32, mutable: bool) -> Result<(), String> {
+    fn define_data(
+        &mut self,
+        sym: SymbolIndex,
+        bytes: Vec<u8>,
+        align: u32,
+        mutable: bool,
+    ) -> Result<(), String> {
         self.calls.push(Call::Define(sym.0, bytes, align, mutable));
         Ok(())
     }
@@ -33,14 +39,26 @@ impl Context for Recorder {
         self.calls.push(Call::Zeros(sym.0, size, align));
         Ok(())
     }
-    fn add_local_data(&mut self, owner: SymbolIndex, bytes: Vec<u8>, align: u32) -> Result<SymbolIndex, String> {
+    fn add_local_data(
+        &mut self,
+        owner: SymbolIndex,
+        bytes: Vec<u8>,
+        align: u32,
+    ) -> Result<SymbolIndex, String> {
         self.next += 1;
         let sym = 100 + self.next;
         self.calls.push(Call::Local(owner.0, bytes, align, sym));
         Ok(SymbolIndex(sym))
     }
-    fn get_decl_vaddr(&mut self, src: SymbolIndex, target: SymbolIndex, offset: u32, addend: i64) -> Result<u64, String> {
-        self.calls.push(Call::Vaddr(src.0, target.0, offset, addend));
+    fn get_decl_vaddr(
+        &mut self,
+        src: SymbolIndex,
+        target: SymbolIndex,
+        offset: u32,
+        addend: i64,
+    ) -> Result<u64, String> {
+        self.calls
+            .push(Call::Vaddr(src.0, target.0, offset, addend));
         Ok(0)
     }
 }
@@ -63,20 +81,28 @@ const b: N = .{ \"y\", \"z\", @a }
     assert_eq!(
         calls(src, "a"),
         [
-            Call::Define(0, vec![0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], 4, false),
+            Call::Define(
+                0,
+                vec![0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+                4,
+                false
+            ),
             Call::Local(0, b"x".to_vec(), 1, 101),
             Call::Vaddr(0, 101, 0, 0),
             Call::Vaddr(0, 101, 8, 0),
         ]
     );
     let c = calls(src, "b");
-    assert_eq!(c[1..], [
-        Call::Local(1, b"y".to_vec(), 1, 101),
-        Call::Local(1, b"z".to_vec(), 1, 102),
-        Call::Vaddr(1, 101, 0, 0),
-        Call::Vaddr(1, 102, 8, 0),
-        Call::Vaddr(1, 0, 16, 0),
-    ]);
+    assert_eq!(
+        c[1..],
+        [
+            Call::Local(1, b"y".to_vec(), 1, 101),
+            Call::Local(1, b"z".to_vec(), 1, 102),
+            Call::Vaddr(1, 101, 0, 0),
+            Call::Vaddr(1, 102, 8, 0),
+            Call::Vaddr(1, 0, 16, 0),
+        ]
+    );
 }
 
 #[test]
@@ -90,7 +116,10 @@ const c: [2]u32 = .{ 0, 0 }
     // Not allocated: 4 GB would not fit here.
     assert_eq!(calls(src, "big"), [Call::Zeros(0, 4_000_000_000, 1)]);
     assert_eq!(calls(src, "zeros"), [Call::Zeros(1, 16, 4)]);
-    assert!(matches!(calls(src, "some")[..], [Call::Define(2, _, 4, true)]));
+    assert!(matches!(
+        calls(src, "some")[..],
+        [Call::Define(2, _, 4, true)]
+    ));
     // Read-only data is always written.
     assert_eq!(calls(src, "c"), [Call::Define(3, vec![0; 8], 4, false)]);
 }
@@ -109,7 +138,13 @@ fn constants_own_their_strings_created_first() {
     let m = module("type S = extern struct { s: []const u8, n: u32 }\n");
     let s = m.types.names.get("S").unwrap();
     let ty = m.type_items.iter().find(|t| t.name == s).unwrap().ty;
-    let v = Value::Aggregate(vec![Value::Bytes(b"hi".to_vec().into()), Value::Int(wabe_types::Int::from_i128(7))].into());
+    let v = Value::Aggregate(
+        vec![
+            Value::Bytes(b"hi".to_vec().into()),
+            Value::Int(wabe_types::Int::from_i128(7)),
+        ]
+        .into(),
+    );
     let mut r = Recorder::default();
     let sym = generate_constant(&m, ty, &v, SymbolIndex(9), "main", &mut r).unwrap();
     assert_eq!(sym, SymbolIndex(102));
@@ -121,6 +156,14 @@ fn constants_own_their_strings_created_first() {
             Call::Vaddr(102, 101, 0, 0),
         ]
     );
-    let err = generate_constant(&m, TypeId::U8, &Value::Bool(true), SymbolIndex(9), "main", &mut r).unwrap_err();
+    let err = generate_constant(
+        &m,
+        TypeId::U8,
+        &Value::Bool(true),
+        SymbolIndex(9),
+        "main",
+        &mut r,
+    )
+    .unwrap_err();
     assert_eq!(err.name, "main");
 }

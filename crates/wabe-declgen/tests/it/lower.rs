@@ -115,10 +115,7 @@ const arr: [2]X = .{ .{ 1, 2, 3 }, .{ 4, 5, 6 } }
     assert_eq!(bytes(src, "ext"), ext);
     assert_eq!(bytes(src, "named"), ext);
     // undef bytes are 0xaa, padding stays zero.
-    assert_eq!(
-        bytes(src, "part"),
-        [0xaa, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0]
-    );
+    assert_eq!(bytes(src, "part"), [0xaa, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0]);
     let arr = bytes(src, "arr");
     assert_eq!(arr.len(), 24);
     assert_eq!(arr[12..], [4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0]);
@@ -161,7 +158,10 @@ const e5: anyerror!?[]const u8 = \"ok\"
     assert_eq!(bytes(src, "o1"), [7, 0, 0, 0, 1, 0, 0, 0]);
     assert_eq!(bytes(src, "o2"), [0; 8]);
     assert_eq!(bytes(src, "o3"), [0; 4]);
-    assert_eq!(lowered(src, "o4"), (vec![0; 4], vec![(0, "a".into(), 0)], false));
+    assert_eq!(
+        lowered(src, "o4"),
+        (vec![0; 4], vec![(0, "a".into(), 0)], false)
+    );
     assert_eq!(bytes(src, "o5"), [1]);
     // Payload first (alignment 4 >= 2), then the u16 error.
     assert_eq!(bytes(src, "e1"), [5, 0, 0, 0, 0, 0, 0, 0]);
@@ -212,14 +212,21 @@ fn f() void {
 const fp: *const fn () void = @f
 const ofp: ?*const fn () void = null
 ";
-    let p = |v: &[(u32, &str, i64)]| -> Ptrs { v.iter().map(|&(o, t, a)| (o, t.into(), a)).collect() };
-    assert_eq!(lowered(src, "s"), (vec![0, 0, 0, 0, 3, 0, 0, 0], p(&[(0, "str:hey", 0)]), false));
+    let p =
+        |v: &[(u32, &str, i64)]| -> Ptrs { v.iter().map(|&(o, t, a)| (o, t.into(), a)).collect() };
+    assert_eq!(
+        lowered(src, "s"),
+        (vec![0, 0, 0, 0, 3, 0, 0, 0], p(&[(0, "str:hey", 0)]), false)
+    );
     assert_eq!(lowered(src, "a").1, p(&[(0, "str:hi", 0)]));
     assert_eq!(lowered(src, "m").1, p(&[(0, "str:x", 0)]));
     // An element or field is the declaration plus an addend, never a copy.
     assert_eq!(lowered(src, "e3").1, p(&[(0, "t", 12)]));
     assert_eq!(lowered(src, "py").1, p(&[(0, "pt", 4)]));
-    assert_eq!(lowered(src, "sl"), (vec![0, 0, 0, 0, 2, 0, 0, 0], p(&[(0, "t", 4)]), false));
+    assert_eq!(
+        lowered(src, "sl"),
+        (vec![0, 0, 0, 0, 2, 0, 0, 0], p(&[(0, "t", 4)]), false)
+    );
     assert_eq!(lowered(src, "whole").1, p(&[(0, "t", 0)]));
     assert_eq!(lowered(src, "many").1, p(&[(0, "t", 0)]));
     assert_eq!(bytes(src, "abs"), [0, 0x10, 0, 0]);
@@ -238,7 +245,10 @@ const q: *const u64 = @t[1]
     let (b, p, _) = lowered(src, "s");
     assert_eq!(b, [0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(p, [(0, "str:abc".to_string(), 0)]);
-    assert_eq!(lowered(src, "q"), (vec![0; 8], vec![(0, "t".to_string(), 8)], false));
+    assert_eq!(
+        lowered(src, "q"),
+        (vec![0; 8], vec![(0, "t".to_string(), 8)], false)
+    );
 }
 
 #[test]
@@ -246,7 +256,11 @@ fn function_address_as_data_is_an_error() {
     let mut m = module("const x: u32 = 1\nfn f() void {\n  ret\n}\n");
     let ptr = m.types.pointer(PtrSize::One, true, TypeId::U32);
     let f = m.types.names.get("f").unwrap();
-    let v = Value::DeclAddr(DeclAddr { decl: f, path: Box::new([]), slice: None });
+    let v = Value::DeclAddr(DeclAddr {
+        decl: f,
+        path: Box::new([]),
+        slice: None,
+    });
     let err = lower(&m, ptr, &v, UNDEF_BYTE).unwrap_err();
     assert!(err.contains("`@f`") && err.contains("function"), "{err}");
 
@@ -256,7 +270,11 @@ fn function_address_as_data_is_an_error() {
         _ => unreachable!(),
     };
     let fptr = m.types.pointer(PtrSize::One, true, fn_ty);
-    let v = Value::DeclAddr(DeclAddr { decl: x, path: Box::new([]), slice: None });
+    let v = Value::DeclAddr(DeclAddr {
+        decl: x,
+        path: Box::new([]),
+        slice: None,
+    });
     let err = lower(&m, fptr, &v, UNDEF_BYTE).unwrap_err();
     assert!(err.contains("`@x`") && err.contains("data"), "{err}");
 

@@ -2,8 +2,8 @@
 //! constant (IR.md section 4), computed by hand from the layout rules of IR.md 3.1, and the
 //! calls made to the linker.
 
-mod lower;
 mod link;
+mod lower;
 
 use wabe_air::{DeclIndex, Module};
 

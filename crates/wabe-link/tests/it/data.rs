@@ -361,3 +361,144 @@ fn memory64_data() {
         ]
     );
 }
+
+#[test]
+fn name_tables_are_synthesized_when_used() {
+    let mut l = Linker::new(options());
+    l.set_error_names(["Oops", "NotFound"]);
+    let errors = l.error_name_table();
+    assert_eq!(l.error_name_table(), errors, "one table");
+    let colors = l.tag_name_table(&["red", "green"]);
+    assert_eq!(l.tag_name_table(&["red", "green"]), colors);
+    let unused = l.tag_name_table(&["never"]);
+    assert_ne!(unused, colors);
+    let f = l.declare_function("f", &[], &[I32]).unwrap();
+    l.set_function_body(
+        f,
+        Mir::new()
+            .sym(MirTag::MemAddr, errors)
+            .sym(MirTag::MemAddr, colors)
+            .op(MirTag::Drop)
+            .done(),
+    )
+    .unwrap();
+    l.export_function(f, "f").unwrap();
+    let bytes = l.flush().unwrap();
+    // The error table at 1024: 3 entries of { ptr, len } (entry 0 empty), then
+    // "Oops\0NotFound\0" at 1048. The tag table follows at 1064 (aligned to 4): 2 entries,
+    // then "red\0green\0" at 1080.
+    assert_eq!(l.data_address(errors), Some(1024));
+    assert_eq!(l.data_address(colors), Some(1064));
+    assert_eq!(l.data_address(unused), None, "unused tables are left out");
+    let le = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let mut want = le(&[1048, 0, 1048, 4, 1053, 8]);
+    want.extend_from_slice(b"Oops\0NotFound\0\0\0");
+    want.extend(le(&[1080, 3, 1084, 5]));
+    want.extend_from_slice(b"red\0green\0");
+    assert_eq!(summary(&bytes).data, [(1024, want)]);
+}
+
+#[test]
+fn identical_anonymous_constants_are_stored_once() {
+    let mut l = Linker::new(options());
+    let f = l.declare_function("f", &[], &[I32]).unwrap();
+    let g = l.declare_function("g", &[], &[I32]).unwrap();
+    let a = l.add_local_data(f, b"same".to_vec(), 1, vec![]).unwrap();
+    let b = l.add_local_data(g, b"same".to_vec(), 1, vec![]).unwrap();
+    let c = l.add_local_data(g, b"same".to_vec(), 2, vec![]).unwrap();
+    // Identical structs pointing at identical strings merge too.
+    let sa = l
+        .add_local_data(
+            f,
+            vec![0; 4],
+            4,
+            vec![reloc(0, RelocKind::MemoryAddrI32, a, 1)],
+        )
+        .unwrap();
+    let sb = l
+        .add_local_data(
+            g,
+            vec![0; 4],
+            4,
+            vec![reloc(0, RelocKind::MemoryAddrI32, b, 1)],
+        )
+        .unwrap();
+    for (sym, s) in [(f, sa), (g, sb)] {
+        l.set_function_body(sym, Mir::new().sym(MirTag::MemAddr, s).done())
+            .unwrap();
+        let name = l.symbol_name(sym).unwrap().to_string();
+        l.export_function(sym, &name).unwrap();
+    }
+    l.flush().unwrap();
+    assert_eq!(l.data_address(a), l.data_address(b));
+    assert_ne!(
+        l.data_address(a),
+        l.data_address(c),
+        "a different alignment is kept apart"
+    );
+    assert_eq!(l.data_address(sa), l.data_address(sb));
+    // Named data is never merged.
+    let mut l2 = Linker::new(options());
+    let x = l2
+        .declare_data("x", b"k".to_vec(), 1, false, vec![])
+        .unwrap();
+    let y = l2
+        .declare_data("y", b"k".to_vec(), 1, false, vec![])
+        .unwrap();
+    l2.flush().unwrap();
+    assert_ne!(l2.data_address(x), l2.data_address(y));
+}
+
+#[test]
+fn a_pointer_field_moves_zero_data_out_of_bss() {
+    let mut l = Linker::new(options());
+    let target = l.declare_data("t", vec![1], 1, false, vec![]).unwrap();
+    let p = l.declare_data("p", vec![0; 4], 4, true, vec![]).unwrap();
+    assert_eq!(
+        l.atom(l.atom_of(p).unwrap()).unwrap().segment(),
+        Some(Segment::Bss)
+    );
+    l.get_decl_vaddr(p, target, 0, 0).unwrap();
+    assert_eq!(
+        l.atom(l.atom_of(p).unwrap()).unwrap().segment(),
+        Some(Segment::Data)
+    );
+    let bytes = l.flush().unwrap();
+    assert_eq!(
+        summary(&bytes).data[1],
+        (1028, 1024u32.to_le_bytes().to_vec())
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_symbol_history() {
+    // Build A, B in order; and B, A with order keys: the same module.
+    let build = |first_a: bool| {
+        let mut l = Linker::new(options());
+        let mut syms = Vec::new();
+        for name in if first_a { ["a", "b"] } else { ["b", "a"] } {
+            let f = l.declare_function(name, &[], &[I32]).unwrap();
+            let d = l
+                .declare_data(
+                    &format!("{name}_data"),
+                    name.as_bytes().to_vec(),
+                    1,
+                    false,
+                    vec![],
+                )
+                .unwrap();
+            l.set_function_body(f, Mir::new().sym(MirTag::MemAddr, d).done())
+                .unwrap();
+            l.export_function(f, name).unwrap();
+            let key = if name == "a" { 0 } else { 2 };
+            l.set_symbol_order(f, key).unwrap();
+            l.set_symbol_order(d, key + 1).unwrap();
+            syms.push(f);
+        }
+        // A freed symbol and a type nobody uses any more leave no trace.
+        let tmp = l.declare_function("tmp", &[ValType::F64], &[]).unwrap();
+        l.free_symbol(tmp).unwrap();
+        l.flush().unwrap()
+    };
+    assert_eq!(build(true), build(false));
+}

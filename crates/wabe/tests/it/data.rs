@@ -91,7 +91,10 @@ fn summary(wasm: &[u8]) -> Summary {
 
 impl Summary {
     fn export(&self, name: &str) -> Option<(ExternalKind, u32)> {
-        self.exports.iter().find(|e| e.0 == name).map(|e| (e.1, e.2))
+        self.exports
+            .iter()
+            .find(|e| e.0 == name)
+            .map(|e| (e.1, e.2))
     }
 
     /// The memory's `(initial, maximum)` pages, defined or imported.
@@ -123,7 +126,12 @@ fn layout_text(file: &str) -> String {
     let mut out = String::new();
     for d in c.linker().data_layout() {
         let addr = d.address.map_or("-".to_string(), |a| format!("{a:#06x}"));
-        out += &format!("{addr} {:<8} {:<16} size {}\n", d.segment.name(), d.name, d.size);
+        out += &format!(
+            "{addr} {:<8} {:<16} size {}\n",
+            d.segment.name(),
+            d.name,
+            d.size
+        );
         for (offset, kind, target, addend) in &d.relocs {
             out += &format!("    +{offset}: {kind:?} {target} + {addend}\n");
         }
@@ -131,14 +139,23 @@ fn layout_text(file: &str) -> String {
     let layout = c.linker().memory_layout().unwrap();
     out += &format!(
         "__data_end {:#x}, stack {:#x}..{:#x}, __heap_base {:#x}, {} pages\n",
-        layout.data_end, layout.stack_low, layout.stack_high, layout.heap_base, layout.initial_pages
+        layout.data_end,
+        layout.stack_low,
+        layout.stack_high,
+        layout.heap_base,
+        layout.initial_pages
     );
     out
 }
 
 #[test]
 fn data_layout_snapshots() {
-    for file in ["data_linked_list.air", "data_fn_table.air", "data_slices.air", "data_big_table.air"] {
+    for file in [
+        "data_linked_list.air",
+        "data_fn_table.air",
+        "data_slices.air",
+        "data_big_table.air",
+    ] {
         let name = file.trim_end_matches(".air");
         insta::with_settings!({ snapshot_suffix => name }, {
             insta::assert_snapshot!("layout", layout_text(file));
@@ -181,13 +198,18 @@ export fn touch(%i: usize, %v: u8) u8 {
     let wasm = build(src, &Options::default());
     assert!(wasm.len() < 2048, "module is {} bytes", wasm.len());
     let s = summary(&wasm);
-    assert!(s.data.is_empty(), "no data segment is written: {:?}", s.data.len());
+    assert!(
+        s.data.is_empty(),
+        "no data segment is written: {:?}",
+        s.data.len()
+    );
     // .bss from 1024: big (1 MiB), buf (4 + 1 MiB), counter; then the 1 MiB stack.
     let data_end = 1024 + 1048576 + (4 + 1048576) + 4;
     let stack_high = (data_end + 15) / 16 * 16 + 1048576;
     assert_eq!(s.globals[0], stack_high);
     assert_eq!(s.limits(), ((stack_high as u64).div_ceil(65536), None));
-    let out = wabe::run::invoke(&m_of(src), &wasm, "touch", &["1000000".into(), "7".into()]).unwrap();
+    let out =
+        wabe::run::invoke(&m_of(src), &wasm, "touch", &["1000000".into(), "7".into()]).unwrap();
     assert_eq!(out.values, ["7"]);
 }
 
@@ -297,10 +319,16 @@ fn flag_no_export_memory() {
 #[test]
 fn flag_import_and_export_table() {
     let s = flags(|l| l.import_table = true);
-    assert_eq!(s.imports, [("env".into(), "__indirect_function_table".into(), "table")]);
+    assert_eq!(
+        s.imports,
+        [("env".into(), "__indirect_function_table".into(), "table")]
+    );
     assert!(s.table.is_none());
     let s = flags(|l| l.export_table = true);
-    assert_eq!(s.export("__indirect_function_table"), Some((ExternalKind::Table, 0)));
+    assert_eq!(
+        s.export("__indirect_function_table"),
+        Some((ExternalKind::Table, 0))
+    );
 }
 
 #[test]
@@ -348,7 +376,10 @@ fn exported_data_is_a_global_with_its_address() {
 fn wasm64_data() {
     let src = "target wasm64\nconst t: [2]u64 = .{ 5, 6 }\nconst p: *const u64 = @t[1]\nexport fn f() u64 {\n  %q = load @p\n  %v = load %q\n  ret %v\n}\n";
     let m = module(src);
-    let wasm = Compilation::new(&m, &Options::default()).unwrap().flush().unwrap();
+    let wasm = Compilation::new(&m, &Options::default())
+        .unwrap()
+        .flush()
+        .unwrap();
     validate(&wasm);
     let s = summary(&wasm);
     // p (8 bytes, MEMORY_ADDR_I64) holds 1024 + 8.
@@ -432,7 +463,10 @@ fn removing_a_referenced_declaration_is_an_error() {
     assert!(e.contains("`@a`") && e.contains("`@p`"), "{e}");
     c.remove_decl("q").unwrap();
     let inc = c.flush().unwrap();
-    let fresh = build("const a: u32 = 1\nconst p: *const u32 = @a\n", &Options::default());
+    let fresh = build(
+        "const a: u32 = 1\nconst p: *const u32 = @a\n",
+        &Options::default(),
+    );
     assert_eq!(inc, fresh);
 }
 
@@ -454,13 +488,38 @@ impl Rng {
 /// One declaration of the random program.
 #[derive(Clone, Debug)]
 enum Item {
-    Const { name: String, value: u32 },
-    Str { name: String, text: String },
-    Table { name: String, values: Vec<u32> },
-    Ptr { name: String, table: String, index: usize },
-    Var { name: String, value: u32 },
-    Func { name: String, reads: String, add: u32, exported: bool, text: String },
-    FnTable { name: String, fns: Vec<String> },
+    Const {
+        name: String,
+        value: u32,
+    },
+    Str {
+        name: String,
+        text: String,
+    },
+    Table {
+        name: String,
+        values: Vec<u32>,
+    },
+    Ptr {
+        name: String,
+        table: String,
+        index: usize,
+    },
+    Var {
+        name: String,
+        value: u32,
+    },
+    Func {
+        name: String,
+        reads: String,
+        add: u32,
+        exported: bool,
+        text: String,
+    },
+    FnTable {
+        name: String,
+        fns: Vec<String>,
+    },
 }
 
 impl Item {
@@ -527,17 +586,44 @@ fn random_item(items: &[Item], rng: &mut Rng, fresh: &mut u32) -> Item {
     *fresh += 1;
     let name = format!("d{fresh}");
     let words = ["a", "hello", "wabe", "", "data"];
-    let tables: Vec<&Item> = items.iter().filter(|i| matches!(i, Item::Table { .. })).collect();
-    let fns: Vec<&Item> = items.iter().filter(|i| matches!(i, Item::Func { .. })).collect();
+    let tables: Vec<&Item> = items
+        .iter()
+        .filter(|i| matches!(i, Item::Table { .. }))
+        .collect();
+    let fns: Vec<&Item> = items
+        .iter()
+        .filter(|i| matches!(i, Item::Func { .. }))
+        .collect();
     match rng.below(7) {
-        0 => Item::Str { name, text: words[rng.below(words.len())].into() },
-        1 => Item::Table { name, values: (0..1 + rng.below(6)).map(|_| rng.below(1000) as u32).collect() },
+        0 => Item::Str {
+            name,
+            text: words[rng.below(words.len())].into(),
+        },
+        1 => Item::Table {
+            name,
+            values: (0..1 + rng.below(6))
+                .map(|_| rng.below(1000) as u32)
+                .collect(),
+        },
         2 if !tables.is_empty() => {
             let t = tables[rng.below(tables.len())];
-            let Item::Table { values, .. } = t else { unreachable!() };
-            Item::Ptr { name, table: t.name().into(), index: rng.below(values.len()) }
+            let Item::Table { values, .. } = t else {
+                unreachable!()
+            };
+            Item::Ptr {
+                name,
+                table: t.name().into(),
+                index: rng.below(values.len()),
+            }
         }
-        3 => Item::Var { name, value: if rng.below(2) == 0 { 0 } else { rng.below(100) as u32 } },
+        3 => Item::Var {
+            name,
+            value: if rng.below(2) == 0 {
+                0
+            } else {
+                rng.below(100) as u32
+            },
+        },
         4 if readable(items, rng).is_some() => Item::Func {
             name,
             reads: readable(items, rng).unwrap(),
@@ -547,9 +633,14 @@ fn random_item(items: &[Item], rng: &mut Rng, fresh: &mut u32) -> Item {
         },
         5 if !fns.is_empty() => Item::FnTable {
             name,
-            fns: (0..1 + rng.below(3)).map(|_| fns[rng.below(fns.len())].name().to_string()).collect(),
+            fns: (0..1 + rng.below(3))
+                .map(|_| fns[rng.below(fns.len())].name().to_string())
+                .collect(),
         },
-        _ => Item::Const { name, value: rng.below(1 << 20) as u32 },
+        _ => Item::Const {
+            name,
+            value: rng.below(1 << 20) as u32,
+        },
     }
 }
 
@@ -586,8 +677,20 @@ fn edit(items: &mut Vec<Item>, rng: &mut Rng, fresh: &mut u32) -> Vec<String> {
                         values[k] = rng.below(1000) as u32;
                     }
                     Item::Ptr { .. } => continue,
-                    Item::Var { value, .. } => *value = if *value == 0 { 1 + rng.below(9) as u32 } else { 0 },
-                    Item::Func { add, exported, text, reads, .. } => match rng.below(4) {
+                    Item::Var { value, .. } => {
+                        *value = if *value == 0 {
+                            1 + rng.below(9) as u32
+                        } else {
+                            0
+                        }
+                    }
+                    Item::Func {
+                        add,
+                        exported,
+                        text,
+                        reads,
+                        ..
+                    } => match rng.below(4) {
                         0 => *exported = !*exported,
                         1 => *text = words[rng.below(words.len())].into(),
                         2 => *reads = readable_name.unwrap_or(reads.clone()),
@@ -620,11 +723,15 @@ fn incremental_updates_match_fresh_builds() {
         let src = program(&items);
         let m = module(&src);
         let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
-        c.update(m.clone(), &refs).unwrap_or_else(|e| panic!("step {step}: {e}\n{src}"));
+        c.update(m.clone(), &refs)
+            .unwrap_or_else(|e| panic!("step {step}: {e}\n{src}"));
         let incremental = c.flush().unwrap();
         let fresh = Compilation::new(&m, &options).unwrap().flush().unwrap();
         validate(&incremental);
-        assert!(incremental == fresh, "step {step}: incremental output differs from a fresh build of\n{src}");
+        assert!(
+            incremental == fresh,
+            "step {step}: incremental output differs from a fresh build of\n{src}"
+        );
     }
 }
 
@@ -641,7 +748,10 @@ fn update_reuses_untouched_declarations() {
     c.update(module(v2), &["a"]).unwrap();
     let wasm = c.flush().unwrap();
     // Same symbols, same atoms, the function's code untouched.
-    assert_eq!((c.decl_symbol("a"), c.decl_symbol("b"), c.decl_symbol("f")), (a, b, f));
+    assert_eq!(
+        (c.decl_symbol("a"), c.decl_symbol("b"), c.decl_symbol("f")),
+        (a, b, f)
+    );
     assert_eq!(c.linker().atom_of(b.unwrap()), atom_b);
     assert_eq!(c.linker().function_body(f.unwrap()).cloned(), body_f);
     let out = wabe::run::invoke(c.module(), &wasm, "f", &[]).unwrap();

@@ -34,3 +34,33 @@ fn switch_dense() {
 fn odd_widths() {
     snapshot("odd_widths.air");
 }
+
+#[test]
+fn aggregates_sret() {
+    snapshot("agg_sret.air");
+}
+
+#[test]
+fn optionals() {
+    snapshot("opt_scalar.air");
+}
+
+#[test]
+fn error_unions() {
+    snapshot("errunion_ptr.air");
+}
+
+#[test]
+fn wide_shifts() {
+    snapshot("u128_shift.air");
+}
+
+#[test]
+fn overflow() {
+    snapshot("overflow_narrow.air");
+}
+
+#[test]
+fn float16() {
+    snapshot("f16_ops.air");
+}
