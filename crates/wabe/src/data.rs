@@ -244,17 +244,17 @@ impl<'m> Compilation<'m> {
             regenerate[decl.0 as usize] = true;
         }
         let m: &Module = &self.module;
-        for i in 0..m.decls.len() {
+        for (i, again) in regenerate.iter_mut().enumerate() {
             let decl = DeclIndex(i as u32);
             if let Some(sym) = self.symbols[i] {
                 self.linker.set_symbol_order(sym, decl.0)?;
             }
-            if !regenerate[i]
+            if !*again
                 && references(m, decl)
                     .iter()
                     .any(|&r| new_interface.contains(r) || !kept.contains(r))
             {
-                regenerate[i] = true;
+                *again = true;
             }
         }
         for (i, &again) in regenerate.iter().enumerate() {

@@ -141,22 +141,7 @@ fn options(link: &LinkArgs) -> Result<Options, String> {
     l.no_entry = link.no_entry;
     l.allow_undefined = link.allow_undefined;
     if let Some(f) = &link.features {
-        for item in f.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (on, name) = match item.split_at(1) {
-                ("+", n) => (true, n),
-                ("-", n) => (false, n),
-                _ => return Err(format!("feature `{item}` must start with `+` or `-`")),
-            };
-            let c = &mut o.codegen;
-            match name {
-                "sign-ext" => c.sign_ext = on,
-                "tail-call" => c.tail_call = on,
-                "bulk-memory" => c.bulk_memory = on,
-                "nontrapping-fptoint" => c.nontrapping_fptoint = on,
-                "multivalue" | "mutable-globals" | "reference-types" => {}
-                _ => return Err(format!("unknown target feature `{name}`")),
-            }
-        }
+        o.codegen.apply_features(f)?;
     }
     Ok(o)
 }
