@@ -83,7 +83,16 @@ impl FuncGen<'_> {
         match self.resolve(x)? {
             WValue::Local(l) => Ok((l, false)),
             w => {
-                self.emit_value(w);
+                match w {
+                    // A zero-bit value (`u0`) reads as zero.
+                    WValue::None => match vt {
+                        ValType::I32 => self.i32_const(0),
+                        ValType::I64 => self.i64_const(0),
+                        ValType::F32 => self.emit_value(WValue::F32(0)),
+                        ValType::F64 => self.emit_value(WValue::F64(0)),
+                    },
+                    w => self.emit_value(w),
+                }
                 let l = self.alloc_local(vt);
                 self.local_set(l);
                 Ok((l, true))
@@ -107,6 +116,11 @@ impl FuncGen<'_> {
             if !r.is64() {
                 self.op(MirTag::I32WrapI64);
             }
+            return Ok(());
+        }
+        if !self.pool.has_runtime_bits(aty) {
+            // A `u0` amount (the log2 type of `u1`) is always zero.
+            self.int_const(r, 0);
             return Ok(());
         }
         let Some(ar) = self.int_repr(aty) else {

@@ -48,7 +48,12 @@ impl FuncGen<'_> {
             return Err(self.unsupported(format!("`{}` on `{}`", tag.name(), self.ty_name(oty))));
         };
         let la = self.local_of(a, r.vt)?;
-        let lb = self.local_of(b, r.vt)?;
+        // A shift amount has its own type (any integer), hence its own container.
+        let bvt = match tag {
+            Tag::ShlWithOverflow => self.pool.valtype(self.type_of(b)).unwrap_or(r.vt),
+            _ => r.vt,
+        };
+        let lb = self.local_of(b, bvt)?;
         let res = self.alloc_local(r.vt);
         let ovf = self.alloc_local(ValType::I32);
         let full = r.bits == r.container_bits();
