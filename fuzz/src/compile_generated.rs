@@ -26,7 +26,11 @@ pub fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.contains("unsupported"), "a compile error: {msg}\n{}", p.text);
+            assert!(
+                msg.contains("unsupported"),
+                "a compile error: {msg}\n{}",
+                p.text
+            );
         }
     }
     Ok(())

@@ -11,7 +11,8 @@ pub fn run(u: &mut Unstructured<'_>) -> Result<()> {
     if v.is_failure() {
         panic!(
             "{v:?}\n{}",
-            p.map(|p| p.to_file("differential failure", &[])).unwrap_or_default()
+            p.map(|p| p.to_file("differential failure", &[]))
+                .unwrap_or_default()
         );
     }
     Ok(())

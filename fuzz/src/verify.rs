@@ -22,8 +22,8 @@ pub fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 ..Default::default()
             };
             let _ = wabe_interp::run(&m, &mut host, "main", &[], limits);
-            let _ = wabe::Compilation::new(&m, &wabe::Options::default())
-                .and_then(|mut c| c.flush());
+            let _ =
+                wabe::Compilation::new(&m, &wabe::Options::default()).and_then(|mut c| c.flush());
         }
     }
     Ok(())

@@ -877,6 +877,12 @@ impl FuncGen<'_> {
                 )))
             }
         }
+        // A count has the operand's type and may not fit its positive range: clz of the `i1` 0
+        // is 1, which is -1 as an `i1` (only `i1` and `i2`: from `i3` on, `bits` fits), so it
+        // is held sign-extended like every value of the type.
+        if r.signed && r.bits <= 2 && matches!(tag, Tag::Clz | Tag::Ctz | Tag::Popcount) {
+            self.normalize(r);
+        }
         Ok(self.store_result(r.vt))
     }
 

@@ -14,7 +14,8 @@
 //! [`Config::wide_ints`]), `bool`, `usize`/`isize`, `f32`, `f64` (and `f16` with
 //! [`Config::f16`]); arithmetic (wrapping, saturating, checked, with overflow bit), division,
 //! bit operations, shifts, comparisons and casts; `block`/`cond_br`, `loop` with counters and
-//! accumulators in stack slots, `switch_br` with items and ranges, calls. Programs may still
+//! accumulators in stack slots, `switch_br` with items and ranges, calls, `var` globals
+//! (printed at the end of `main`, so their final values are compared). Programs may still
 //! hit illegal behaviour (an `add` that overflows, an `intcast` that does not fit): the
 //! differential harness asks the reference interpreter and discards those, rather than making
 //! every operation safe and the programs dull.
@@ -52,6 +53,9 @@ pub struct Config {
     pub wide_ints: bool,
     /// `f16` values.
     pub f16: bool,
+    /// `var` declarations, loaded and stored through `@name`, printed at the end of `main`
+    /// (so that their final values are compared).
+    pub globals: bool,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             max_loop_iterations: 5,
             wide_ints: false,
             f16: false,
+            globals: true,
         }
     }
 }
@@ -119,6 +124,7 @@ pub fn generate(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Program> {
         vals: Vec::new(),
         slots: Vec::new(),
         next: 0,
+        globals: Vec::new(),
         cur: 0,
         loops: 0,
         budget: 0,
@@ -191,6 +197,8 @@ struct Gen<'a, 'b> {
     /// Stack slots in scope (`*T`): name and pointee.
     slots: Vec<(String, Ty)>,
     next: u32,
+    /// `var` declarations: name and type.
+    globals: Vec<(String, Ty)>,
     cur: usize,
     loops: usize,
     budget: usize,
@@ -281,6 +289,15 @@ impl Gen<'_, '_> {
         self.out.push_str("extern fn print_u64(x: u64) void\n");
         self.out.push_str("extern fn print_f32(x: f32) void\n");
         self.out.push_str("extern fn print_f64(x: f64) void\n");
+        if self.cfg.globals {
+            let n = self.u.int_in_range(0..=3usize)?;
+            for k in 0..n {
+                let t = self.ty()?;
+                let lit = self.literal(t)?;
+                let _ = writeln!(self.out, "var g{k}: {} = {lit}", t.name());
+                self.globals.push((format!("@g{k}"), t));
+            }
+        }
         for k in 0..self.funcs.len() {
             self.function(k)?;
         }
@@ -317,6 +334,14 @@ impl Gen<'_, '_> {
             self.vals.push((format!("%p{i}"), *p));
         }
         self.statements(0)?;
+        if k == 0 {
+            // The final values of the globals.
+            for (g, t) in self.globals.clone() {
+                let v = self.fresh();
+                self.line(format!("{v} = load {g}"));
+                self.print(&v, t)?;
+            }
+        }
         let r = self.operand(ret)?;
         self.line(format!("ret {r}"));
         self.indent -= 1;
@@ -411,16 +436,44 @@ impl Gen<'_, '_> {
             Ty::Bool => if self.u.arbitrary()? { "true" } else { "false" }.into(),
             Ty::F16 => {
                 let vals = [
-                    "0.0", "-0.0", "1.0", "-1.5", "0.5", "65504.0", "-65504.0", "inf", "-inf",
-                    "nan", "0.0999755859375", "3.140625", "6.103515625e-5", "5.960464477539063e-8",
-                    "1024.0", "-7.0",
+                    "0.0",
+                    "-0.0",
+                    "1.0",
+                    "-1.5",
+                    "0.5",
+                    "65504.0",
+                    "-65504.0",
+                    "inf",
+                    "-inf",
+                    "nan",
+                    "0.0999755859375",
+                    "3.140625",
+                    "6.103515625e-5",
+                    "5.960464477539063e-8",
+                    "1024.0",
+                    "-7.0",
                 ];
                 (*self.u.choose(&vals)?).into()
             }
             Ty::F32 | Ty::F64 => {
                 let special = [
-                    "0.0", "-0.0", "1.0", "-1.0", "0.5", "2.5", "-3.75", "0.1", "1e10", "-1e-5",
-                    "inf", "-inf", "nan", "1e-40", "16777217.0", "4294967296.0", "-2147483649.0",
+                    "0.0",
+                    "-0.0",
+                    "1.0",
+                    "-1.0",
+                    "0.5",
+                    "2.5",
+                    "-3.75",
+                    "0.1",
+                    "1e10",
+                    "-1e-5",
+                    "inf",
+                    "-inf",
+                    "nan",
+                    "1e-40",
+                    "16777217.0",
+                    "4294967296.0",
+                    "-2147483649.0",
                 ];
                 if self.u.ratio(1, 2)? {
                     (*self.u.choose(&special)?).into()
@@ -452,7 +505,9 @@ impl Gen<'_, '_> {
         match self.u.int_in_range(0..=5u32)? {
             0..=2 => {
                 let t = self.ty()?;
-                let ops = ["cmp_eq", "cmp_neq", "cmp_lt", "cmp_lte", "cmp_gt", "cmp_gte"];
+                let ops = [
+                    "cmp_eq", "cmp_neq", "cmp_lt", "cmp_lte", "cmp_gt", "cmp_gte",
+                ];
                 let op = *self.u.choose(&ops)?;
                 let a = self.value(t)?;
                 let b = self.operand(t)?;
@@ -463,7 +518,9 @@ impl Gen<'_, '_> {
                 self.line(format!("{r} = not {a}"));
             }
             _ => {
-                let ops = ["bool_and", "bool_or", "xor", "bit_and", "bit_or", "cmp_eq", "cmp_neq"];
+                let ops = [
+                    "bool_and", "bool_or", "xor", "bit_and", "bit_or", "cmp_eq", "cmp_neq",
+                ];
                 let op = *self.u.choose(&ops)?;
                 let a = self.value(Ty::Bool)?;
                 let b = self.operand(Ty::Bool)?;
@@ -485,7 +542,15 @@ impl Gen<'_, '_> {
                 self.line(format!("{r} = {op} {a}, {b}"));
             }
             4 | 5 => {
-                let ops = ["neg", "sqrt", "floor", "ceil", "trunc_float", "round", "fabs"];
+                let ops = [
+                    "neg",
+                    "sqrt",
+                    "floor",
+                    "ceil",
+                    "trunc_float",
+                    "round",
+                    "fabs",
+                ];
                 let op = *self.u.choose(&ops)?;
                 let a = self.value(t)?;
                 self.line(format!("{r} = {op} {a}"));
@@ -576,7 +641,15 @@ impl Gen<'_, '_> {
                 }
             }
             6 | 7 => {
-                let ops = ["shl", "shr", "shl_sat", "shl_exact", "shr_exact", "shl", "shr"];
+                let ops = [
+                    "shl",
+                    "shr",
+                    "shl_sat",
+                    "shl_exact",
+                    "shr_exact",
+                    "shl",
+                    "shr",
+                ];
                 let op = *self.u.choose(&ops)?;
                 let a = self.value(t)?;
                 let amt = self.shift_amount(bits)?;
@@ -612,7 +685,12 @@ impl Gen<'_, '_> {
                 }
             }
             11 => {
-                let ops = ["add_with_overflow", "sub_with_overflow", "mul_with_overflow", "shl_with_overflow"];
+                let ops = [
+                    "add_with_overflow",
+                    "sub_with_overflow",
+                    "mul_with_overflow",
+                    "shl_with_overflow",
+                ];
                 let op = *self.u.choose(&ops)?;
                 let a = self.value(t)?;
                 let b = if op == "shl_with_overflow" {
@@ -698,7 +776,11 @@ impl Gen<'_, '_> {
             self.line(format!("{r} = trunc u{k}, {v}"));
             return Ok(r);
         }
-        let max = if self.u.ratio(1, 30)? { bits } else { bits.saturating_sub(1) };
+        let max = if self.u.ratio(1, 30)? {
+            bits
+        } else {
+            bits.saturating_sub(1)
+        };
         let amt = self.u.int_in_range(0..=max)?;
         let amt_ty = *self.u.choose(&["u32", "u8", "u16", "i32", "u64"])?;
         let amt_ty = if amt > 127 { "u32" } else { amt_ty };
@@ -773,7 +855,11 @@ impl Gen<'_, '_> {
         Ok(())
     }
 
-    fn scoped(&mut self, depth: usize, f: impl FnOnce(&mut Self, usize) -> Result<()>) -> Result<()> {
+    fn scoped(
+        &mut self,
+        depth: usize,
+        f: impl FnOnce(&mut Self, usize) -> Result<()>,
+    ) -> Result<()> {
         let (nv, ns) = (self.vals.len(), self.slots.len());
         self.indent += 1;
         let r = f(self, depth + 1);
@@ -942,6 +1028,19 @@ impl Gen<'_, '_> {
     }
 
     fn slot_op(&mut self) -> Result<()> {
+        if !self.globals.is_empty() && self.u.ratio(1, 3)? {
+            let i = self.u.choose_index(self.globals.len())?;
+            let (g, t) = self.globals[i].clone();
+            if self.u.arbitrary()? {
+                let v = self.operand(t)?;
+                self.line(format!("store {g}, {v}"));
+            } else {
+                let r = self.fresh();
+                self.line(format!("{r} = load {g}"));
+                self.vals.push((r, t));
+            }
+            return Ok(());
+        }
         if self.slots.is_empty() || self.u.ratio(1, 3)? {
             let t = self.ty()?;
             let s = self.fresh();
@@ -983,7 +1082,11 @@ fn int_literal(u: &mut Unstructured<'_>, signed: bool, bits: u16) -> Result<Stri
     }
     // Values for widths up to 128 bits are computed exactly; wider types use 128-bit values.
     let b = bits.min(128) as u32;
-    let umax: u128 = if b == 128 { u128::MAX } else { (1u128 << b) - 1 };
+    let umax: u128 = if b == 128 {
+        u128::MAX
+    } else {
+        (1u128 << b) - 1
+    };
     let (min, max): (i128, u128) = if signed {
         ((1i128 << (b - 1).min(127)).wrapping_neg(), (umax >> 1))
     } else {

@@ -45,5 +45,8 @@ fn generated_programs_verify_and_run() {
         }
     }
     eprintln!("returned, illegal, trapped, out of steps: {outcomes:?}");
-    assert!(outcomes[0] > 100, "too few programs run to the end: {outcomes:?}");
+    assert!(
+        outcomes[0] > 100,
+        "too few programs run to the end: {outcomes:?}"
+    );
 }

@@ -94,7 +94,10 @@ pub fn is_neg(v: &[u64], bits: u32) -> bool {
 pub fn ucmp(a: &[u64], b: &[u64]) -> Ordering {
     let n = a.len().max(b.len());
     for i in (0..n).rev() {
-        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
         match x.cmp(&y) {
             Ordering::Equal => {}
             o => return o,
@@ -121,7 +124,10 @@ pub fn add(a: &[u64], b: &[u64], bits: u32) -> Vec<u64> {
     let mut out = vec![0u64; n];
     let mut carry = 0u64;
     for (i, o) in out.iter_mut().enumerate() {
-        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
         let (s1, c1) = x.overflowing_add(y);
         let (s2, c2) = s1.overflowing_add(carry);
         *o = s2;
@@ -173,7 +179,12 @@ pub fn mul(a: &[u64], b: &[u64], bits: u32) -> Vec<u64> {
 /// Bitwise and, or, xor.
 pub fn bitwise(a: &[u64], b: &[u64], bits: u32, f: impl Fn(u64, u64) -> u64) -> Vec<u64> {
     let mut out: Vec<u64> = (0..limbs(bits))
-        .map(|i| f(a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0)))
+        .map(|i| {
+            f(
+                a.get(i).copied().unwrap_or(0),
+                b.get(i).copied().unwrap_or(0),
+            )
+        })
         .collect();
     mask(&mut out, bits);
     out
@@ -250,7 +261,10 @@ pub fn udivrem(a: &[u64], b: &[u64]) -> (Vec<u64>, Vec<u64>) {
     if n <= 2 {
         let (x, y) = (low_u128(a), low_u128(b));
         let (q, r) = (x / y, x % y);
-        return (vec![q as u64, (q >> 64) as u64], vec![r as u64, (r >> 64) as u64]);
+        return (
+            vec![q as u64, (q >> 64) as u64],
+            vec![r as u64, (r >> 64) as u64],
+        );
     }
     let mut q = vec![0u64; n];
     let mut r = vec![0u64; n + 1];
@@ -325,7 +339,7 @@ mod tests {
         let back = add(&mul(&q, &[3], 256), &r, 256);
         assert_eq!(back, big);
         assert_eq!(isqrt(&[1 << 40]), (vec![1 << 20, 0], true));
-        assert_eq!(isqrt(&[17]).1, false);
+        assert!(!isqrt(&[17]).1);
         assert_eq!(low_u128(&isqrt(&[17]).0), 4);
     }
 }

@@ -17,8 +17,10 @@ enum Flow {
     Br(u32, Vec<u8>),
     /// `repeat` of the loop instruction.
     Repeat(u32),
-    /// `ret` (or a tail call) with the function's result.
+    /// `ret` with the function's result.
     Ret(Vec<u8>),
+    /// `call_always_tail` of a declaration with arguments: the caller's frame is gone.
+    Tail(usize, Vec<Vec<u8>>),
 }
 
 /// One activation of a function.
@@ -371,12 +373,32 @@ impl<'m> Interpreter<'m> {
         self.call_decl(host, decl.0 as usize, args)
     }
 
+    /// Calls a function; tail calls (`call_always_tail`) continue in this loop, so that they
+    /// take no host stack.
     fn call_decl(
         &mut self,
         host: &mut dyn Host,
         decl: usize,
         args: &[Vec<u8>],
     ) -> Result<Vec<u8>, Stop> {
+        let mut next = self.call_once(host, decl, args)?;
+        loop {
+            match next {
+                Flow::Tail(target, args) => next = self.call_once(host, target, &args)?,
+                Flow::Ret(v) => return Ok(v),
+                Flow::Br(..) | Flow::Repeat(_) => {
+                    return Err(Stop::Trap("a branch left its function".into()))
+                }
+            }
+        }
+    }
+
+    fn call_once(
+        &mut self,
+        host: &mut dyn Host,
+        decl: usize,
+        args: &[Vec<u8>],
+    ) -> Result<Flow, Stop> {
         let module = self.module;
         let pool = &module.types;
         let Some(d) = module.decls.get(decl) else {
@@ -402,7 +424,7 @@ impl<'m> Interpreter<'m> {
                         call.name
                     )));
                 }
-                Ok(out)
+                Ok(Flow::Ret(out))
             }
             DeclKind::Fn(f) => {
                 if self.depth >= self.limits.max_depth {
@@ -440,12 +462,7 @@ impl<'m> Interpreter<'m> {
                 let r = self.exec_body(host, &mut fr, air.main());
                 self.depth -= 1;
                 self.sp = saved_sp;
-                match r? {
-                    Flow::Ret(v) => Ok(v),
-                    Flow::Br(..) | Flow::Repeat(_) => {
-                        Err(Stop::Trap("a branch left its function".into()))
-                    }
-                }
+                r
             }
             _ => Err(Stop::Trap(format!(
                 "`{}` is not a function",
@@ -672,10 +689,10 @@ impl<'m> Interpreter<'m> {
                     .iter()
                     .map(|&a| self.op(fr, a))
                     .collect();
-                let r = self.call_decl(host, target, &args)?;
                 if tag == CallAlwaysTail {
-                    return Ok(Some(Flow::Ret(r)));
+                    return Ok(Some(Flow::Tail(target, args)));
                 }
+                let r = self.call_decl(host, target, &args)?;
                 if rty == TypeId::NORETURN {
                     return Err(Stop::Trap(at(self, "a `noreturn` function returned")));
                 }
@@ -690,11 +707,7 @@ impl<'m> Interpreter<'m> {
     /// Computes the value of one instruction that does not transfer control (kept out of
     /// `exec_inst`, so that the frames of deeply nested calls stay small).
     #[inline(never)]
-    fn compute(
-        &mut self,
-        fr: &mut Frame<'m>,
-        inst: u32,
-    ) -> Result<Vec<u8>, Stop> {
+    fn compute(&mut self, fr: &mut Frame<'m>, inst: u32) -> Result<Vec<u8>, Stop> {
         let module = self.module;
         let pool = &module.types;
         let air = fr.air;
@@ -707,8 +720,8 @@ impl<'m> Interpreter<'m> {
         use Tag::*;
         let result: Vec<u8> = match tag {
             Arg => fr.vals[i].clone(),
-            Add | Sub | Mul | AddWrap | SubWrap | MulWrap | AddSat | SubSat | MulSat | Min | Max
-            | DivTrunc | DivFloor | DivExact | Rem | Mod | DivFloat | AddWithOverflow
+            Add | Sub | Mul | AddWrap | SubWrap | MulWrap | AddSat | SubSat | MulSat | Min
+            | Max | DivTrunc | DivFloor | DivExact | Rem | Mod | DivFloat | AddWithOverflow
             | SubWithOverflow | MulWithOverflow => {
                 let t = ty(d.a);
                 let (a, b) = (self.op(fr, d.a), self.op(fr, d.b));
@@ -745,8 +758,8 @@ impl<'m> Interpreter<'m> {
                 let wide = w + n as u32 + 1;
                 let exact = bits::shl(&bits::resize(&a, w, wide, signed), n, wide);
                 let wrapped = bits::shl(&a, n, w);
-                let fits = bits::resize(&bits::resize(&exact, wide, w, false), w, wide, signed)
-                    == exact;
+                let fits =
+                    bits::resize(&bits::resize(&exact, wide, w, false), w, wide, signed) == exact;
                 match tag {
                     Shl => int_bytes(pool, t, &wrapped),
                     ShlExact => {
@@ -896,11 +909,11 @@ impl<'m> Interpreter<'m> {
                 let len = read_ptr(&self.op(fr, len.0));
                 let midv = self.op(fr, mid.0);
                 if tag == Memset {
-                    self.mem.fill(dst, len, midv.first().copied().unwrap_or(0))?;
+                    self.mem
+                        .fill(dst, len, midv.first().copied().unwrap_or(0))?;
                 } else {
                     let src = read_ptr(&midv);
-                    if len > 0 && src < dst.saturating_add(len) && dst < src.saturating_add(len)
-                    {
+                    if len > 0 && src < dst.saturating_add(len) && dst < src.saturating_add(len) {
                         return illegal(at(self, "the operands of `memcpy` overlap"));
                     }
                     let bytes = self.mem.read(src, len)?.to_vec();
@@ -911,7 +924,10 @@ impl<'m> Interpreter<'m> {
             StructFieldPtr => {
                 let p = read_ptr(&self.op(fr, d.a));
                 let container = pool.child_type(ty(d.a)).unwrap_or(TypeId::VOID);
-                ptr_bytes(pool, p.wrapping_add(pool.field_offset(container, d.b as usize)))
+                ptr_bytes(
+                    pool,
+                    p.wrapping_add(pool.field_offset(container, d.b as usize)),
+                )
             }
             StructFieldVal => {
                 let t = ty(d.a);
@@ -1059,7 +1075,10 @@ impl<'m> Interpreter<'m> {
                 Vec::new()
             }
             IsNull | IsNonNull | OptionalPayload | WrapOptional => {
-                let (ot, x) = (if tag == WrapOptional { rty } else { ty(d.a) }, self.op(fr, d.a));
+                let (ot, x) = (
+                    if tag == WrapOptional { rty } else { ty(d.a) },
+                    self.op(fr, d.a),
+                );
                 if tag == WrapOptional {
                     let mut out = x;
                     out.resize(pool.abi_size(ot) as usize, 0);
@@ -1109,9 +1128,7 @@ impl<'m> Interpreter<'m> {
                     IsErr => vec![(e != 0) as u8],
                     IsNonErr => vec![(e == 0) as u8],
                     UnwrapErrunionErr => {
-                        if e == 0 {
-                            return illegal(at(self, "the error of a payload was read"));
-                        }
+                        // On a payload this is 0, "no error" (as Zig's AIR).
                         let (eo, _) = pool.error_union_offsets(et);
                         let n = pool.abi_size(rty) as usize;
                         x[eo as usize..eo as usize + n].to_vec()
@@ -1125,12 +1142,17 @@ impl<'m> Interpreter<'m> {
                     }
                 }
             }
-            IsErrPtr | IsNonErrPtr | UnwrapErrunionPayloadPtr | UnwrapErrunionErrPtr
+            IsErrPtr
+            | IsNonErrPtr
+            | UnwrapErrunionPayloadPtr
+            | UnwrapErrunionErrPtr
             | ErrunionPayloadPtrSet => {
                 let p = read_ptr(&self.op(fr, d.a));
                 let et = pool.child_type(ty(d.a)).unwrap_or(TypeId::VOID);
                 let (eo, po) = pool.error_union_offsets(et);
-                let (error, _) = pool.error_union_types(et).unwrap_or((TypeId::VOID, TypeId::VOID));
+                let (error, _) = pool
+                    .error_union_types(et)
+                    .unwrap_or((TypeId::VOID, TypeId::VOID));
                 let es = pool.abi_size(error);
                 match tag {
                     IsErrPtr | IsNonErrPtr | UnwrapErrunionErrPtr => {
@@ -1139,12 +1161,7 @@ impl<'m> Interpreter<'m> {
                         match tag {
                             IsErrPtr => vec![(e != 0) as u8],
                             IsNonErrPtr => vec![(e == 0) as u8],
-                            _ => {
-                                if e == 0 {
-                                    return illegal(at(self, "the error of a payload was read"));
-                                }
-                                eb
-                            }
+                            _ => eb,
                         }
                     }
                     ErrunionPayloadPtrSet => {
@@ -1158,7 +1175,9 @@ impl<'m> Interpreter<'m> {
                 let x = self.op(fr, d.a);
                 let mut out = vec![0xaau8; pool.abi_size(rty) as usize];
                 let (eo, po) = pool.error_union_offsets(rty);
-                let (error, _) = pool.error_union_types(rty).unwrap_or((TypeId::VOID, TypeId::VOID));
+                let (error, _) = pool
+                    .error_union_types(rty)
+                    .unwrap_or((TypeId::VOID, TypeId::VOID));
                 let es = pool.abi_size(error) as usize;
                 if tag == WrapErrunionPayload {
                     out[eo as usize..eo as usize + es].fill(0);
@@ -1173,16 +1192,17 @@ impl<'m> Interpreter<'m> {
                 let x = self.op(fr, d.a);
                 let found = if tag == ErrorName {
                     let e = bits::low_u128(&bits::from_bytes(&x, 16)) as usize;
-                    e.checked_sub(1).and_then(|k| self.error_strs.get(k)).copied()
+                    e.checked_sub(1)
+                        .and_then(|k| self.error_strs.get(k))
+                        .copied()
                 } else {
-                    let (v, signed, w) = int_of(pool, t, &x);
+                    let (v, _, w) = int_of(pool, t, &x);
                     let fields = pool.enum_fields(t);
                     fields
                         .iter()
                         .position(|f| int_to_bits(&f.value, w) == v)
                         .and_then(|k| self.enum_strs.get(&t).and_then(|s| s.get(k)))
                         .copied()
-                        .filter(|_| signed || !signed)
                 };
                 let Some((addr, len)) = found else {
                     return illegal(at(self, "the operand has no name"));
@@ -1198,8 +1218,10 @@ impl<'m> Interpreter<'m> {
                 ptr_bytes(pool, r)
             }
             DbgStmt => Vec::new(),
-            Block | Loop | Repeat | Br | CondBr | SwitchBr | Ret | RetLoad | RetPtr | Unreach | Trap | Call
-            | CallAlwaysTail => return Err(Stop::Unsupported(at(self, "control flow"))),
+            Block | Loop | Repeat | Br | CondBr | SwitchBr | Ret | RetLoad | RetPtr | Unreach
+            | Trap | Call | CallAlwaysTail => {
+                return Err(Stop::Unsupported(at(self, "control flow")))
+            }
         };
         Ok(result)
     }
@@ -1358,7 +1380,8 @@ impl<'m> Interpreter<'m> {
                         }
                     }
                 };
-                let fit = bits::resize(&bits::resize(&result, w1, w, false), w, w1, signed) == result;
+                let fit =
+                    bits::resize(&bits::resize(&result, w1, w, false), w, w1, signed) == result;
                 if !fit {
                     return illegal(at(&format!(
                         "integer overflow: {} {} {} does not fit `{}`",

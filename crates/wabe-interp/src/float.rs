@@ -145,7 +145,11 @@ pub fn round_pack(t: FloatType, neg: bool, mag: &[u64], exp: i64, sticky: bool) 
     let emin = 1 - f.bias();
     // The exponent of the leading bit, and of the last bit the format keeps.
     let lead = exp + nb - 1;
-    let mut lsb = if lead < emin { emin - (p - 1) } else { lead - (p - 1) };
+    let mut lsb = if lead < emin {
+        emin - (p - 1)
+    } else {
+        lead - (p - 1)
+    };
     let shift = lsb - exp;
     let mut kept: Vec<u64>;
     let (round, rest) = if shift > 0 {
@@ -318,9 +322,8 @@ fn soft_binop(t: FloatType, op: BinOp, a: u128, b: u128) -> u128 {
                 },
             ) => {
                 let e = ea.min(eb);
-                let width = (bits::bitlen(&ma).max(bits::bitlen(&mb)) as i64
-                    + (ea - eb).abs()
-                    + 2) as u32;
+                let width =
+                    (bits::bitlen(&ma).max(bits::bitlen(&mb)) as i64 + (ea - eb).abs() + 2) as u32;
                 let xa = bits::shl(&ma, (ea - e) as u64, width);
                 let xb = bits::shl(&mb, (eb - e) as u64, width);
                 if na == nb {
@@ -328,7 +331,9 @@ fn soft_binop(t: FloatType, op: BinOp, a: u128, b: u128) -> u128 {
                 } else {
                     match bits::ucmp(&xa, &xb) {
                         Ordering::Equal => zero(t, false),
-                        Ordering::Greater => round_pack(t, na, &bits::sub(&xa, &xb, width), e, false),
+                        Ordering::Greater => {
+                            round_pack(t, na, &bits::sub(&xa, &xb, width), e, false)
+                        }
                         Ordering::Less => round_pack(t, nb, &bits::sub(&xb, &xa, width), e, false),
                     }
                 }
@@ -404,9 +409,7 @@ pub fn sqrt(t: FloatType, a: u128) -> u128 {
             Unpacked::Zero(_) => a,
             Unpacked::Inf(false) => a,
             Unpacked::Inf(true) | Unpacked::Finite { neg: true, .. } => nan(t),
-            Unpacked::Finite {
-                mant, mut exp, ..
-            } => {
+            Unpacked::Finite { mant, mut exp, .. } => {
                 let mut m = mant;
                 m.resize(m.len() + 1, 0);
                 if exp % 2 != 0 {
@@ -447,8 +450,8 @@ pub fn compare(t: FloatType, a: u128, b: u128) -> Option<Ordering> {
                 return Some(x.0.cmp(&y.0));
             }
             let e = x.2.min(y.2);
-            let width = (bits::bitlen(&x.1).max(bits::bitlen(&y.1)) as i64 + (x.2 - y.2).abs() + 1)
-                as u32;
+            let width =
+                (bits::bitlen(&x.1).max(bits::bitlen(&y.1)) as i64 + (x.2 - y.2).abs() + 1) as u32;
             let mx = bits::shl(&x.1, (x.2 - e) as u64, width);
             let my = bits::shl(&y.1, (y.2 - e) as u64, width);
             let o = bits::ucmp(&mx, &my);
@@ -584,12 +587,21 @@ mod tests {
         assert_eq!(back(FloatType::F128, third), 1.0 / 3.0);
         let s = sqrt(FloatType::F128, f128(2.0));
         assert_eq!(back(FloatType::F128, s), 2f64.sqrt());
-        assert_eq!(back(FloatType::F128, binop(FloatType::F128, BinOp::Add, f128(1.0), f128(2.0))), 3.0);
+        assert_eq!(
+            back(
+                FloatType::F128,
+                binop(FloatType::F128, BinOp::Add, f128(1.0), f128(2.0))
+            ),
+            3.0
+        );
         assert_eq!(
             convert(FloatType::F64, FloatType::F32, 0.1f64.to_bits() as u128),
             0.1f32.to_bits() as u128
         );
-        assert_eq!(from_int(FloatType::F32, false, &[16777217]), 16777216f32.to_bits() as u128);
+        assert_eq!(
+            from_int(FloatType::F32, false, &[16777217]),
+            16777216f32.to_bits() as u128
+        );
         assert_eq!(
             round_integral(FloatType::F64, (-0.3f64).to_bits() as u128, Rounding::Round),
             (-0.0f64).to_bits() as u128
@@ -598,6 +610,9 @@ mod tests {
             round_integral(FloatType::F64, 2.5f64.to_bits() as u128, Rounding::Round),
             3.0f64.to_bits() as u128
         );
-        assert_eq!(to_int(FloatType::F64, (-7.9f64).to_bits() as u128), Some((true, vec![7, 0])));
+        assert_eq!(
+            to_int(FloatType::F64, (-7.9f64).to_bits() as u128),
+            Some((true, vec![7, 0]))
+        );
     }
 }

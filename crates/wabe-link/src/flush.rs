@@ -44,14 +44,14 @@ const NONE32: u32 = u32::MAX;
 /// The final values of one symbol (flat, indexed by symbol).
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct SymbolValue {
-    func: u32,
-    table: u32,
-    global: u32,
-    addr: u64,
+    pub(crate) func: u32,
+    pub(crate) table: u32,
+    pub(crate) global: u32,
+    pub(crate) addr: u64,
 }
 
 impl SymbolValue {
-    const EMPTY: SymbolValue = SymbolValue {
+    pub(crate) const EMPTY: SymbolValue = SymbolValue {
         func: NONE32,
         table: NONE32,
         global: NONE32,
@@ -154,19 +154,19 @@ impl Resolver for FinalResolver<'_> {
 }
 
 /// Per-flush bookkeeping.
-struct Scan {
-    values: Vec<SymbolValue>,
-    referenced: Vec<bool>,
+pub(crate) struct Scan {
+    pub(crate) values: Vec<SymbolValue>,
+    pub(crate) referenced: Vec<bool>,
     /// Table entries; entry `i` is slot `i + 1`.
-    table: Vec<SymbolIndex>,
+    pub(crate) table: Vec<SymbolIndex>,
 }
 
 impl Scan {
-    fn reference(&mut self, sym: SymbolIndex) {
+    pub(crate) fn reference(&mut self, sym: SymbolIndex) {
         self.referenced[sym.0 as usize] = true;
     }
 
-    fn table_slot(&mut self, sym: SymbolIndex) {
+    pub(crate) fn table_slot(&mut self, sym: SymbolIndex) {
         let v = &mut self.values[sym.0 as usize];
         if v.table == NONE32 {
             self.table.push(sym);
@@ -196,14 +196,14 @@ pub(crate) struct Placed {
 type MergeKey<'a> = (u32, &'a [u8], Vec<(u32, u8, u32, i64)>);
 
 /// A function import in the output.
-struct ImportedFunc {
-    module: NameId,
-    field: NameId,
-    ty: u32,
-    sym: SymbolIndex,
+pub(crate) struct ImportedFunc {
+    pub(crate) module: NameId,
+    pub(crate) field: NameId,
+    pub(crate) ty: u32,
+    pub(crate) sym: SymbolIndex,
 }
 
-fn wasm_valtype(t: ValType) -> wasm_encoder::ValType {
+pub(crate) fn wasm_valtype(t: ValType) -> wasm_encoder::ValType {
     match t {
         ValType::I32 => wasm_encoder::ValType::I32,
         ValType::I64 => wasm_encoder::ValType::I64,
@@ -385,7 +385,7 @@ impl Linker {
     }
 
     /// Live symbols that are not local data, by order key (then index).
-    fn top_level_order(&self) -> Vec<SymbolIndex> {
+    pub(crate) fn top_level_order(&self) -> Vec<SymbolIndex> {
         let mut top: Vec<SymbolIndex> = self
             .symbols
             .iter()
@@ -405,7 +405,7 @@ impl Linker {
 
     /// Every live atom in output order: each top-level symbol's atom, then its locals
     /// (depth first, in the order they were added).
-    fn atom_order(&self, top: &[SymbolIndex]) -> Vec<AtomIndex> {
+    pub(crate) fn atom_order(&self, top: &[SymbolIndex]) -> Vec<AtomIndex> {
         fn visit(l: &Linker, atom: AtomIndex, out: &mut Vec<AtomIndex>) {
             out.push(atom);
             for &local in &l.atoms[atom.0 as usize].locals {
@@ -424,7 +424,7 @@ impl Linker {
     /// Renumbers the function types: the types of imports, then of definitions, then of
     /// `call_indirect`s in bodies, in order of first use; unused types follow. Rewrites every
     /// type index the linker holds. Returns how many types are used.
-    fn canonicalize_types(
+    pub(crate) fn canonicalize_types(
         &mut self,
         imports: &mut [ImportedFunc],
         defined: &mut [(SymbolIndex, AtomIndex, u32)],
@@ -492,7 +492,7 @@ impl Linker {
     }
 
     /// The final export list: explicit exports, `--export` names, the entry.
-    fn collect_exports(&self) -> Result<Vec<(String, SymbolIndex)>, LinkError> {
+    pub(crate) fn collect_exports(&self) -> Result<Vec<(String, SymbolIndex)>, LinkError> {
         let mut taken = indexmap::IndexMap::<String, Option<SymbolIndex>>::new();
         if self.options.export_memory {
             taken.insert("memory".into(), None);
@@ -557,7 +557,7 @@ impl Linker {
     }
 
     /// Checks the symbol operands of a body; records references and table slots.
-    fn scan_body(
+    pub(crate) fn scan_body(
         &self,
         function: SymbolIndex,
         body: &MirFunction,
@@ -624,7 +624,12 @@ impl Linker {
     }
 
     /// Checks a data atom's relocations; records references and table slots.
-    fn scan_data(&self, atom: &Atom, size: usize, scan: &mut Scan) -> Result<(), LinkError> {
+    pub(crate) fn scan_data(
+        &self,
+        atom: &Atom,
+        size: usize,
+        scan: &mut Scan,
+    ) -> Result<(), LinkError> {
         for r in &atom.relocs {
             if !reloc_in_bounds(r, size) {
                 return Err(LinkError::RelocOutOfBounds {
@@ -891,7 +896,7 @@ impl Linker {
     }
 
     /// The size of a synthesized name table.
-    fn table_size(&self, sym: SymbolIndex) -> u64 {
+    pub(crate) fn table_size(&self, sym: SymbolIndex) -> u64 {
         let ptr_size = if self.options.memory64 { 8 } else { 4 };
         let (entries, strings) = match self.table_names(sym) {
             Some((names, first_empty)) => (
@@ -904,7 +909,7 @@ impl Linker {
     }
 
     /// The names of a synthesized table, and whether entry 0 is an extra empty entry.
-    fn table_names(&self, sym: SymbolIndex) -> Option<(&[String], bool)> {
+    pub(crate) fn table_names(&self, sym: SymbolIndex) -> Option<(&[String], bool)> {
         match self.symbols[sym.0 as usize].kind {
             SymbolKind::Data(DataDef::Synthetic(Synthetic::ErrorNames)) => {
                 Some((&self.error_names, true))
@@ -918,7 +923,7 @@ impl Linker {
 
     /// Writes a name table at `addr` into `dest`: `{ ptr, len }` entries, then the strings,
     /// each followed by a NUL byte.
-    fn write_table(&self, sym: SymbolIndex, addr: u64, dest: &mut [u8]) {
+    pub(crate) fn write_table(&self, sym: SymbolIndex, addr: u64, dest: &mut [u8]) {
         let Some((names, first_empty)) = self.table_names(sym) else {
             return;
         };

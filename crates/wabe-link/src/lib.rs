@@ -75,6 +75,7 @@ mod atom;
 mod error;
 mod flush;
 mod linker;
+pub mod object;
 mod symbol;
 
 pub use atom::{Atom, AtomIndex, AtomKind, Segment};

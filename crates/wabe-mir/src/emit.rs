@@ -57,6 +57,13 @@ pub trait Resolver {
     fn table_index(&self, sym: SymbolIndex) -> Option<u32> {
         Some(sym.0)
     }
+    /// In relocatable mode, the table symbol that the table immediate of `call_indirect`
+    /// names: the immediate is then a padded LEB with a `TABLE_NUMBER_LEB` relocation, as
+    /// current tool-conventions objects write it. `None` (the default) writes the single byte
+    /// `0x00` of the MVP encoding, without a relocation.
+    fn table_number_symbol(&self) -> Option<SymbolIndex> {
+        None
+    }
 }
 
 /// Writes an unsigned LEB128.
@@ -225,10 +232,17 @@ pub fn emit_body(
                 let ty = data.a;
                 if record(out, RelocKind::TypeIndexLeb, SymbolIndex(ty), 0) {
                     write_padded_uleb32(out, ty);
+                    match resolver.table_number_symbol() {
+                        Some(table) => {
+                            record(out, RelocKind::TableNumberLeb, table, 0);
+                            write_padded_uleb32(out, 0);
+                        }
+                        None => out.push(0x00),
+                    }
                 } else {
                     write_uleb(out, u64::from(ty));
+                    out.push(0x00);
                 }
-                out.push(0x00);
             }
             Imm::Global => {
                 let sym = SymbolIndex(data.a);

@@ -51,7 +51,11 @@ impl Observed {
 
     /// The `// expect:` / `// trap:` lines of a program file.
     pub fn expect_lines(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.printed.iter().map(|l| format!("expect: {l}")).collect();
+        let mut v: Vec<String> = self
+            .printed
+            .iter()
+            .map(|l| format!("expect: {l}"))
+            .collect();
         match &self.outcome {
             Ok(results) => v.extend(results.iter().map(|l| format!("expect: {l}"))),
             Err(reason) => v.push(format!("trap: {reason}")),
@@ -119,7 +123,9 @@ pub fn check_program(p: &Program) -> Verdict {
             printed: host.printed,
             outcome: Err(reason),
         },
-        Err(Stop::Illegal(what)) => return Verdict::Discarded(format!("illegal behaviour: {what}")),
+        Err(Stop::Illegal(what)) => {
+            return Verdict::Discarded(format!("illegal behaviour: {what}"))
+        }
         Err(Stop::StepLimit(n)) => return Verdict::Discarded(format!("more than {n} steps")),
         Err(e) => return Verdict::Invalid(format!("the interpreter: {e}")),
     };
@@ -262,7 +268,8 @@ pub fn shrink(data: &[u8], cfg: &Config, budget: Duration) -> (Program, Verdict)
 /// Writes a failing program as a `.air` file in `dir` and returns its path.
 pub fn write_reproduction(dir: &Path, p: &Program, v: &Verdict) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let mut header = String::from("Found by wabe's differential fuzzer (crates/wabe/src/differential.rs).\n");
+    let mut header =
+        String::from("Found by wabe's differential fuzzer (crates/wabe/src/differential.rs).\n");
     let mut expect = Vec::new();
     match v {
         Verdict::Mismatch { interp, wasm } => {
@@ -327,6 +334,8 @@ pub struct Session {
     pub input_len: usize,
     /// The index of the first program (to re-run one program of a session).
     pub first: u64,
+    /// The most failures to shrink (shrinking takes up to a minute each).
+    pub shrink_max: usize,
 }
 
 impl Default for Session {
@@ -339,6 +348,7 @@ impl Default for Session {
             config: Config::default(),
             input_len: 4096,
             first: 0,
+            shrink_max: 5,
         }
     }
 }
@@ -378,7 +388,7 @@ pub fn run_session(s: &Session) -> (Stats, Vec<String>) {
                     stats.compared += 1;
                 }
                 let mut report = format!("program {} (seed {}): {v:?}", k - 1, s.seed);
-                if let (Some(dir), Some(_)) = (&s.out, &p) {
+                if let (Some(dir), Some(_), true) = (&s.out, &p, failures.len() < s.shrink_max) {
                     let (sp, sv) = shrink(&data, &s.config, Duration::from_secs(60));
                     match write_reproduction(dir, &sp, &sv) {
                         Ok(path) => {
@@ -395,7 +405,7 @@ pub fn run_session(s: &Session) -> (Stats, Vec<String>) {
                             let _ = write!(report, "\n  cannot write the reproduction: {e}");
                         }
                     }
-                } else if let Some(p) = &p {
+                } else if let (Some(p), None) = (&p, &s.out) {
                     let _ = write!(report, "\n{}", p.text);
                 }
                 failures.push(report);
@@ -426,15 +436,12 @@ mod tests {
             time: seconds.map(Duration::from_secs),
             out: std::env::var_os("WABE_DIFF_OUT").map(PathBuf::from),
             first: env("WABE_DIFF_FIRST").unwrap_or(0),
+            shrink_max: env("WABE_DIFF_SHRINK_MAX").unwrap_or(5),
             ..Session::default()
         };
         let (stats, failures) = run_session(&session);
         eprintln!("differential: {stats}");
-        assert!(
-            failures.is_empty(),
-            "{stats}\n{}",
-            failures.join("\n\n")
-        );
+        assert!(failures.is_empty(), "{stats}\n{}", failures.join("\n\n"));
         assert!(
             stats.generated < 100 || stats.compared * 2 > stats.generated,
             "too few programs compared: {stats}"

@@ -272,4 +272,12 @@ impl<'m> Compilation<'m> {
         self.linker.set_error_names(m.types.error_names().map(|n| m.name_str(n)));
         Ok(self.linker.flush()?)
     }
+
+    /// Lays out and writes a relocatable object (WebAssembly/tool-conventions Linking.md), for
+    /// `wasm-ld` or [`wabe_link::object::link`]; see [`wabe_link::Linker::flush_object`].
+    pub fn flush_object(&mut self) -> Result<Vec<u8>, Error> {
+        let m: &Module = &self.module;
+        self.linker.set_error_names(m.types.error_names().map(|n| m.name_str(n)));
+        Ok(self.linker.flush_object()?)
+    }
 }

@@ -20,6 +20,9 @@ enum Emit {
     Wat,
     /// wabe's machine IR, per function.
     Mir,
+    /// A relocatable object (WebAssembly/tool-conventions Linking.md), for `wasm-ld` or
+    /// `wabe link`.
+    Obj,
 }
 
 #[derive(Copy, Clone, ValueEnum, PartialEq, Eq)]
@@ -69,6 +72,9 @@ struct LinkArgs {
     /// Allow undefined symbols (they become imports).
     #[arg(long)]
     allow_undefined: bool,
+    /// Keep unreferenced functions and data when linking objects.
+    #[arg(long)]
+    no_gc_sections: bool,
     /// Target features, e.g. `+tail-call,-bulk-memory`.
     #[arg(long, value_name = "FEATURES")]
     features: Option<String>,
@@ -76,10 +82,13 @@ struct LinkArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile an .air file to a wasm module.
+    /// Compile an .air file to a wasm module (linking objects and archives given with it).
     Build {
-        /// The input file.
+        /// The input file, then any relocatable objects (`.o`) and archives (`.a`) to link
+        /// with it.
         file: PathBuf,
+        /// Objects and archives to link with the program.
+        objects: Vec<PathBuf>,
         /// Where to write the output (default: the input with the extension of --emit).
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
@@ -105,6 +114,18 @@ enum Command {
         /// Run in the reference interpreter (wabe-interp) instead of compiling.
         #[arg(long)]
         interp: bool,
+        #[command(flatten)]
+        link: LinkArgs,
+    },
+    /// Link relocatable objects (`.o`, from wabe, clang or Zig) and archives (`.a`) into an
+    /// executable module.
+    Link {
+        /// The objects and archives.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write the module (default `a.out.wasm`).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         link: LinkArgs,
     },
@@ -223,6 +244,28 @@ fn run_interp(file: &std::path::Path, src: &str, invoke: &str, args: &[String]) 
     }
 }
 
+/// Links objects and archives (`first`, already in memory, then the files) with wabe's object
+/// linker.
+fn link_objects(first: Vec<(String, Vec<u8>)>, files: &[PathBuf], link: &LinkArgs) -> Result<Vec<u8>, ExitCode> {
+    let opts = options(link).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let mut inputs = first;
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| {
+            eprintln!("error: cannot read `{}`: {e}", f.display());
+            ExitCode::from(2)
+        })?;
+        inputs.push((f.display().to_string(), bytes));
+    }
+    let options = wabe_link::object::ObjectLinkOptions { link: opts.link, gc_sections: !link.no_gc_sections };
+    wabe_link::object::link(inputs, &options).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match real_main(cli) {
@@ -246,11 +289,35 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
             })?;
             Ok(())
         }
-        Command::Build { file, output, emit, target, link } => {
+        Command::Link { files, output, link } => {
+            let bytes = link_objects(Vec::new(), &files, &link)?;
+            let path = output.unwrap_or_else(|| PathBuf::from("a.out.wasm"));
+            std::fs::write(&path, bytes).map_err(|e| {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                ExitCode::from(1)
+            })
+        }
+        Command::Build { file, objects, output, emit, target, link } => {
             let src = read(&file)?;
-            let out = compile(&file, &src, &link, target)?;
+            let mut out = compile(&file, &src, &link, target)?;
+            if emit == Emit::Obj || !objects.is_empty() {
+                let opts = options(&link).map_err(|_| ExitCode::from(2))?;
+                let object = wabe::Compilation::new(&out.module, &opts).and_then(|mut c| c.flush_object()).map_err(|e| {
+                    eprint!("{}", diag::render_error(&file.display().to_string(), &src, &e));
+                    ExitCode::from(2)
+                })?;
+                out.wasm = if emit == Emit::Obj {
+                    if !objects.is_empty() {
+                        eprintln!("error: --emit obj writes the object of the .air file alone; link objects with `wabe link`");
+                        return Err(ExitCode::from(2));
+                    }
+                    object
+                } else {
+                    link_objects(vec![(file.display().to_string(), object)], &objects, &link)?
+                };
+            }
             let bytes: Vec<u8> = match emit {
-                Emit::Wasm => out.wasm,
+                Emit::Wasm | Emit::Obj => out.wasm,
                 Emit::Wat => wasmprinter::print_bytes(&out.wasm)
                     .map_err(|e| {
                         eprintln!("error: cannot print the module as text: {e}");
@@ -272,6 +339,7 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                     Emit::Wasm => "wasm",
                     Emit::Wat => "wat",
                     Emit::Mir => "mir",
+                    Emit::Obj => "o",
                 })
             });
             if path.as_os_str() == "-" {

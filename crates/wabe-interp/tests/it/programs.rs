@@ -5,8 +5,14 @@
 use std::path::PathBuf;
 use wabe_interp::{run, Limits, PrintHost, Stop};
 
-/// Programs the interpreter does not run, with the reason. Keep this short.
-const SKIP: &[(&str, &str)] = &[];
+/// Runs `(file, function)` the interpreter does not take as written, with the reason. Keep
+/// this short: each is a disagreement to settle in docs/language.md.
+const SKIP: &[(&str, &str, &str)] = &[(
+    "switch_enum_errors.air",
+    "name",
+    "`intcast Color, 1` where 1 is no value of `Color`: illegal in the interpreter (as Zig's \
+     @enumFromInt on an exhaustive enum); the program expects it to pass",
+)];
 
 struct Case {
     line: usize,
@@ -61,9 +67,6 @@ fn programs_match_their_expectations() {
     let mut ran = 0;
     for path in &files {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
-        if SKIP.iter().any(|(f, _)| *f == file) {
-            continue;
-        }
         let src = std::fs::read_to_string(path).unwrap();
         let mut module = match wabe_air::parse(&src) {
             Ok(m) => m,
@@ -77,6 +80,9 @@ fn programs_match_their_expectations() {
             continue;
         }
         for c in cases(&src) {
+            if SKIP.iter().any(|(f, n, _)| *f == file && *n == c.name) {
+                continue;
+            }
             ran += 1;
             let mut host = PrintHost::default();
             let got = run(&module, &mut host, &c.name, &c.args, Limits::default());

@@ -3,6 +3,7 @@
 
 mod data;
 mod errors;
+mod objects;
 mod options;
 mod programs;
 mod util;

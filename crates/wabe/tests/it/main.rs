@@ -5,8 +5,10 @@ mod api;
 mod cli;
 mod data;
 mod errors;
+mod interop;
 mod programs;
 mod snapshots;
+mod zig;
 
 use std::path::PathBuf;
 

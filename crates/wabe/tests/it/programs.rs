@@ -104,3 +104,19 @@ fn validate_with(wasm: &[u8], c: &wabe::CodegenOptions) {
         panic!("invalid module: {e}");
     }
 }
+
+/// `all_instructions.air` uses every instruction tag at least once (and runs, above).
+#[test]
+fn all_instructions_covered() {
+    let src = std::fs::read_to_string(root().join("tests/programs/all_instructions.air")).unwrap();
+    let mut module = wabe_air::parse(&src).unwrap();
+    wabe_air::verify(&mut module).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for d in &module.decls {
+        if let wabe_air::DeclKind::Fn(f) = &d.kind {
+            seen.extend(f.air.tags.iter().copied());
+        }
+    }
+    let missing: Vec<&str> = wabe_air::Tag::ALL.iter().filter(|t| !seen.contains(t)).map(|t| t.name()).collect();
+    assert!(missing.is_empty(), "all_instructions.air does not use: {missing:?}");
+}
