@@ -321,6 +321,24 @@ impl<'a> FuncGen<'a> {
         self.lower_const(ty, value)
     }
 
+    /// The place of operand `r` as the place of an instruction whose value has the same bits:
+    /// immediates, frame and data addresses are shared; a local is taken over when `r` dies at
+    /// `inst` (a local never holds two live values). `None` when the value must be copied.
+    pub fn reuse_operand(&mut self, inst: u32, r: Ref) -> Result<Option<WValue>, Error> {
+        let w = self.resolve(r)?;
+        match w {
+            WValue::None => Ok(None),
+            WValue::Local(_) => match r.to_inst() {
+                Some(v) if self.live.deaths(inst).contains(&v) => {
+                    self.values[v as usize] = WValue::None;
+                    Ok(Some(w))
+                }
+                _ => Ok(None),
+            },
+            _ => Ok(Some(w)),
+        }
+    }
+
     pub fn emit_ref(&mut self, r: Ref) -> Result<(), Error> {
         let w = self.resolve(r)?;
         self.emit_value(w);

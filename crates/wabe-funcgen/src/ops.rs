@@ -154,7 +154,7 @@ impl FuncGen<'_> {
             Not | Neg | Sqrt | Floor | Ceil | TruncFloat | Round | Fabs | Clz | Ctz | Popcount
             | ByteSwap | BitReverse => self.gen_unary(tag, ty, a),
             Intcast | Trunc | Fpext | Fptrunc | IntToFloat | FloatToInt | Bitcast | PtrToInt
-            | IntToPtr | BoolToInt => self.gen_cast(tag, ty, a),
+            | IntToPtr | BoolToInt => self.gen_cast(inst, tag, ty, a),
             WasmMemorySize => {
                 if data.a != 0 {
                     return Err(self.unsupported("memories other than memory 0"));
@@ -986,7 +986,7 @@ impl FuncGen<'_> {
         self.emit_bswap(wide);
     }
 
-    fn gen_cast(&mut self, tag: Tag, ty: TypeId, a: Ref) -> Result<WValue, Error> {
+    fn gen_cast(&mut self, inst: u32, tag: Tag, ty: TypeId, a: Ref) -> Result<WValue, Error> {
         let from = self.type_of(a);
         use MirTag as M;
         let (ff, tf) = (self.float_type(from), self.float_type(ty));
@@ -1106,6 +1106,16 @@ impl FuncGen<'_> {
         let (Some(rf), Some(rt)) = (self.int_repr(from), self.int_repr(ty)) else {
             return unsupported(self);
         };
+        // The same bits in the same container (a pointer bitcast, `ptrtoint`, a widening
+        // `intcast`, ...): the result is the operand's place.
+        let keeps_bits = !matches!(tag, Tag::Trunc | Tag::Bitcast)
+            || rt.bits >= rt.container_bits()
+            || (rf.signed == rt.signed && rf.bits <= rt.bits);
+        if rf.is64() == rt.is64() && keeps_bits {
+            if let Some(w) = self.reuse_operand(inst, a)? {
+                return Ok(w);
+            }
+        }
         self.emit_ref(a)?;
         match (rf.is64(), rt.is64()) {
             (false, true) => self.op(if rf.signed {

@@ -64,3 +64,48 @@ fn overflow() {
 fn float16() {
     snapshot("f16_ops.air");
 }
+
+#[test]
+fn struct_fields() {
+    snapshot("agg_struct.air");
+}
+
+#[test]
+fn slices() {
+    snapshot("agg_slice.air");
+}
+
+#[test]
+fn unions() {
+    snapshot("agg_union.air");
+}
+
+#[test]
+fn c_convention() {
+    snapshot("agg_c_abi.air");
+}
+
+#[test]
+fn function_pointers() {
+    snapshot("fnptr_table.air");
+}
+
+#[test]
+fn switch_enum() {
+    snapshot("switch_enum_errors.air");
+}
+
+#[test]
+fn memcpy_memset() {
+    snapshot("snap_mem.air");
+}
+
+#[test]
+fn u128_helpers() {
+    snapshot("snap_u128.air");
+}
+
+#[test]
+fn pointer_optionals() {
+    snapshot("opt_ptr.air");
+}
