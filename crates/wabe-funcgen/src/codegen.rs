@@ -148,10 +148,13 @@ pub fn generate(
     let main = f.air.main();
     g.gen_body(main)?;
     if let Some(&last) = main.last() {
+        // Wasm validation needs the end of the body to be unreachable; a `switch_br` or a
+        // `noreturn` call may already have ended with `unreachable`.
         if !matches!(
             f.air.tags[last as usize],
             Tag::Ret | Tag::Unreach | Tag::Trap | Tag::RetLoad
-        ) {
+        ) && g.mir.tags.last() != Some(&MirTag::Unreachable)
+        {
             g.op(MirTag::Unreachable);
         }
     }

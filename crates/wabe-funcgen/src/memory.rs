@@ -371,16 +371,19 @@ impl FuncGen<'_> {
         }
         let max = align.clamp(1, 8);
         if size <= UNROLL_LIMIT {
+            // Wasm loads and stores need no alignment: copy in the widest pieces, with the
+            // alignment the addresses are known to have as the hint.
             let mut pos = 0;
             while pos < size {
                 let c = [8u64, 4, 2, 1]
                     .into_iter()
-                    .find(|&c| c <= max && c <= size - pos && pos.is_multiple_of(c))
+                    .find(|&c| c <= size - pos)
                     .unwrap_or(1);
                 let (load, store) = load_tag(c, c == 8);
                 let doff = self.push_base(dst.plus(pos));
                 let soff = self.push_base(src.plus(pos));
-                let lg = c.trailing_zeros();
+                let known = max.min(1 << pos.trailing_zeros().min(3));
+                let lg = c.min(known).trailing_zeros();
                 self.mir.push(load, MirData { a: soff, b: lg });
                 self.mir.push(store, MirData { a: doff, b: lg });
                 pos += c;

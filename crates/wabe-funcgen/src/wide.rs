@@ -94,9 +94,11 @@ impl FuncGen<'_> {
 
     /// Normalizes the high limb and stores both locals into a fresh slot (freeing them).
     fn wide_store(&mut self, w: Wide, lo: u32, hi: u32) -> Result<WValue, Error> {
-        self.local_get(hi);
-        self.normalize(w.hi());
-        self.local_set(hi);
+        if w.hi().bits < 64 {
+            self.local_get(hi);
+            self.normalize(w.hi());
+            self.local_set(hi);
+        }
         let dst = Addr::at(WValue::Frame(self.alloc_frame(16, 16)?));
         self.store_scalar(TypeId::U64, dst, WValue::Local(lo))?;
         self.store_scalar(TypeId::U64, dst.plus(8), WValue::Local(hi))?;
@@ -177,6 +179,14 @@ impl FuncGen<'_> {
             }
             Shl | ShlExact | Shr | ShrExact => {
                 let x = self.limbs(a)?;
+                if let Some(Value::Int(k)) = self.const_value(b) {
+                    if let Some(k) = k.to_i128().filter(|k| (0..128).contains(k)) {
+                        let left = matches!(tag, Shl | ShlExact);
+                        let (lo, hi) = self.shift128_const(x, k as u32, left, w.signed);
+                        self.free_limbs(x);
+                        return self.wide_store(w, lo, hi);
+                    }
+                }
                 let s = self.wide_shift_amount(b)?;
                 let (lo, hi) = if matches!(tag, Shl | ShlExact) {
                     self.shl128(x, s)
@@ -321,6 +331,83 @@ impl FuncGen<'_> {
         let s = self.new_i64();
         self.local_set(s);
         Ok(s)
+    }
+
+    /// A shift by the constant `k` (below 128): each limb is one or two shifts of the input
+    /// limbs, with no selects.
+    fn shift128_const(&mut self, x: Limbs, k: u32, left: bool, signed: bool) -> (u32, u32) {
+        use MirTag as M;
+        let (lo, hi) = (self.new_i64(), self.new_i64());
+        let k = k as i64;
+        let shr = if signed { M::I64ShrS } else { M::I64ShrU };
+        // Pushes `first` (a limb shifted by a constant; none: 0), or-ed with `second`.
+        let emit = |g: &mut Self,
+                    first: Option<(Limb, MirTag, i64)>,
+                    second: Option<(Limb, MirTag, i64)>| {
+            match first {
+                Some((l, op, n)) => {
+                    g.push_limb(l);
+                    if n != 0 {
+                        g.i64_const(n);
+                        g.op(op);
+                    }
+                }
+                None => g.i64_const(0),
+            }
+            if let Some((l, op, n)) = second {
+                g.push_limb(l);
+                g.i64_const(n);
+                g.op(op);
+                g.op(M::I64Or);
+            }
+        };
+        let (x0, x1) = (x[0], x[1]);
+        if left {
+            // hi
+            if k >= 64 {
+                emit(self, Some((x0, M::I64Shl, k - 64)), None);
+            } else if k == 0 {
+                emit(self, Some((x1, M::I64Shl, 0)), None);
+            } else {
+                emit(
+                    self,
+                    Some((x1, M::I64Shl, k)),
+                    Some((x0, M::I64ShrU, 64 - k)),
+                );
+            }
+            self.local_set(hi);
+            // lo
+            if k >= 64 {
+                emit(self, None, None);
+            } else {
+                emit(self, Some((x0, M::I64Shl, k)), None);
+            }
+            self.local_set(lo);
+        } else {
+            // lo
+            if k >= 64 {
+                emit(self, Some((x1, shr, k - 64)), None);
+            } else if k == 0 {
+                emit(self, Some((x0, M::I64ShrU, 0)), None);
+            } else {
+                emit(
+                    self,
+                    Some((x0, M::I64ShrU, k)),
+                    Some((x1, M::I64Shl, 64 - k)),
+                );
+            }
+            self.local_set(lo);
+            // hi
+            if k >= 64 && signed {
+                emit(self, Some((x1, M::I64ShrS, 63)), None);
+            } else if k >= 64 {
+                emit(self, None, None);
+            } else {
+                emit(self, Some((x1, shr, k)), None);
+            }
+            self.local_set(hi);
+        }
+        (lo, hi)
     }
 
     fn shl128(&mut self, x: Limbs, s: u32) -> (u32, u32) {

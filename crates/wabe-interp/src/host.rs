@@ -1,7 +1,7 @@
 //! Host functions: what an `extern fn` does when the interpreter calls it.
 
 use crate::value;
-use wabe_types::{FloatType, TypeId, TypeKey, TypePool};
+use wabe_types::{TypeId, TypeKey, TypePool};
 
 /// One call of an imported function.
 #[derive(Debug)]
@@ -72,14 +72,7 @@ impl Host for PrintHost {
             }
             ("print_f64", TypeKey::Float(f)) => {
                 let bits = value::float_bits(arg, *f);
-                let v = if *f == FloatType::F32 || *f == FloatType::F16 {
-                    // An f32 argument reaches an f64 parameter only through a mismatched
-                    // import; wasm would reject it, so print it as the widened value.
-                    crate::float::to_f64(*f, bits)
-                } else {
-                    crate::float::to_f64(*f, bits)
-                };
-                format!("{v:?}")
+                format!("{:?}", crate::float::to_f64(*f, bits))
             }
             (name, _) => {
                 let x = value::wasm_int(pool, ty, arg)

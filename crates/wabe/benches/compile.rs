@@ -79,7 +79,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
     let src = generate(n);
     let runs = 5;
     let (mut parse, mut verify, mut compile, mut total) = (vec![], vec![], vec![], vec![]);

@@ -26,10 +26,17 @@ pub fn render(path: &str, src: &str, span: Span, message: &str) -> String {
 /// Renders a compilation error with its locations.
 pub fn render_error(path: &str, src: &str, err: &Error) -> String {
     match err {
-        Error::Parse(e) | Error::Verify(e) => {
-            e.diagnostics.iter().map(|d| render(path, src, d.span, &d.message)).collect()
-        }
-        Error::Codegen(e) => render(path, src, e.span, &format!("in function `{}`: {}", e.function, e.message)),
+        Error::Parse(e) | Error::Verify(e) => e
+            .diagnostics
+            .iter()
+            .map(|d| render(path, src, d.span, &d.message))
+            .collect(),
+        Error::Codegen(e) => render(
+            path,
+            src,
+            e.span,
+            &format!("in function `{}`: {}", e.function, e.message),
+        ),
         Error::Link(e) => format!("{path}: error: {e}\n"),
         Error::Data { span, error } => render(path, src, *span, &error.to_string()),
         Error::StillReferenced { .. } => format!("{path}: {err}\n"),

@@ -124,7 +124,11 @@ impl wabe_funcgen::Context for Ctx<'_> {
         self.linker.func_type_index(params, results)
     }
 
-    fn lower_constant(&mut self, ty: wabe_types::TypeId, value: &wabe_types::Value) -> Result<SymbolIndex, String> {
+    fn lower_constant(
+        &mut self,
+        ty: wabe_types::TypeId,
+        value: &wabe_types::Value,
+    ) -> Result<SymbolIndex, String> {
         data::lower_constant(self, ty, value)
     }
 
@@ -141,15 +145,22 @@ impl wabe_funcgen::Context for Ctx<'_> {
         name: &str,
         params: &[ValType],
         results: &[ValType],
-        build: &mut dyn FnMut(&mut dyn wabe_funcgen::Context) -> Result<wabe_mir::MirFunction, String>,
+        build: &mut dyn FnMut(
+            &mut dyn wabe_funcgen::Context,
+        ) -> Result<wabe_mir::MirFunction, String>,
     ) -> Result<SymbolIndex, String> {
         // Each helper is emitted once per module, under its (reserved `__wabe_`) name.
         if let Some(sym) = self.linker.symbol_by_name(name) {
             return Ok(sym);
         }
-        let sym = self.linker.declare_function(name, params, results).map_err(|e| e.to_string())?;
+        let sym = self
+            .linker
+            .declare_function(name, params, results)
+            .map_err(|e| e.to_string())?;
         let mir = build(self)?;
-        self.linker.set_function_body(sym, mir).map_err(|e| e.to_string())?;
+        self.linker
+            .set_function_body(sym, mir)
+            .map_err(|e| e.to_string())?;
         Ok(sym)
     }
 }
@@ -189,7 +200,9 @@ impl<'m> Compilation<'m> {
         let sym = match &d.kind {
             DeclKind::Fn(f) => {
                 let sig = m.types.lower_fn_type(f.ty).expect("verified fn type");
-                let s = self.linker.declare_function(name, &sig.params, &sig.results)?;
+                let s = self
+                    .linker
+                    .declare_function(name, &sig.params, &sig.results)?;
                 if d.exported {
                     self.linker.export_function(s, name)?;
                 }
@@ -197,7 +210,8 @@ impl<'m> Compilation<'m> {
             }
             DeclKind::Extern(e) => {
                 let sig = m.types.lower_fn_type(e.ty).expect("verified fn type");
-                self.linker.declare_import(&e.module, name, &sig.params, &sig.results)?
+                self.linker
+                    .declare_import(&e.module, name, &sig.params, &sig.results)?
             }
             DeclKind::Const(_) | DeclKind::Var(_) => {
                 let s = self.linker.declare_data_symbol(name)?;
@@ -236,8 +250,14 @@ impl<'m> Compilation<'m> {
                 if self.linker.atom_of(sym).is_some() {
                     self.linker.clear_locals(sym)?;
                 }
-                let mut ctx = data::DataCtx { linker: &mut self.linker, symbols: &self.symbols };
-                wabe_declgen::generate_decl(m, decl, &mut ctx).map_err(|error| Error::Data { span: d.span, error })
+                let mut ctx = data::DataCtx {
+                    linker: &mut self.linker,
+                    symbols: &self.symbols,
+                };
+                wabe_declgen::generate_decl(m, decl, &mut ctx).map_err(|error| Error::Data {
+                    span: d.span,
+                    error,
+                })
             }
         }
     }
@@ -246,8 +266,9 @@ impl<'m> Compilation<'m> {
     pub fn print_mir(module: &Module, options: &Options) -> Result<String, Error> {
         let mut out = String::new();
         let mut linker = Linker::new(options.link.clone());
-        let symbols: Vec<Option<SymbolIndex>> =
-            (0..module.decls.len()).map(|i| Some(SymbolIndex(i as u32))).collect();
+        let symbols: Vec<Option<SymbolIndex>> = (0..module.decls.len())
+            .map(|i| Some(SymbolIndex(i as u32)))
+            .collect();
         for (i, d) in module.decls.iter().enumerate() {
             if let DeclKind::Fn(_) = d.kind {
                 // A stand-in owner for the function's constant operands.
@@ -259,8 +280,17 @@ impl<'m> Compilation<'m> {
                     owner: Some(owner),
                     constants: HashMap::new(),
                 };
-                let mir = wabe_funcgen::generate(module, DeclIndex(i as u32), &mut ctx, &options.codegen)?;
-                out.push_str(&format!("fn {}:\n{}\n", module.name_str(d.name), mir.display()));
+                let mir = wabe_funcgen::generate(
+                    module,
+                    DeclIndex(i as u32),
+                    &mut ctx,
+                    &options.codegen,
+                )?;
+                out.push_str(&format!(
+                    "fn {}:\n{}\n",
+                    module.name_str(d.name),
+                    mir.display()
+                ));
             }
         }
         Ok(out)
@@ -269,7 +299,8 @@ impl<'m> Compilation<'m> {
     /// Lays out and writes the module.
     pub fn flush(&mut self) -> Result<Vec<u8>, Error> {
         let m: &Module = &self.module;
-        self.linker.set_error_names(m.types.error_names().map(|n| m.name_str(n)));
+        self.linker
+            .set_error_names(m.types.error_names().map(|n| m.name_str(n)));
         Ok(self.linker.flush()?)
     }
 
@@ -277,7 +308,8 @@ impl<'m> Compilation<'m> {
     /// `wasm-ld` or [`wabe_link::object::link`]; see [`wabe_link::Linker::flush_object`].
     pub fn flush_object(&mut self) -> Result<Vec<u8>, Error> {
         let m: &Module = &self.module;
-        self.linker.set_error_names(m.types.error_names().map(|n| m.name_str(n)));
+        self.linker
+            .set_error_names(m.types.error_names().map(|n| m.name_str(n)));
         Ok(self.linker.flush_object()?)
     }
 }

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use wabe::{diag, run, Options};
 
 #[derive(Parser)]
-#[command(name = "wabe", version, about = "wabe: a WebAssembly compiler backend for Zig-like IR")]
+#[command(
+    name = "wabe",
+    version,
+    about = "wabe: a WebAssembly compiler backend for Zig-like IR"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -167,14 +171,22 @@ fn options(link: &LinkArgs) -> Result<Options, String> {
     Ok(o)
 }
 
-fn compile(path: &std::path::Path, src: &str, link: &LinkArgs, target: Option<TargetArg>) -> Result<wabe::Output, ExitCode> {
+fn compile(
+    path: &std::path::Path,
+    src: &str,
+    link: &LinkArgs,
+    target: Option<TargetArg>,
+) -> Result<wabe::Output, ExitCode> {
     let opts = options(link).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
     let shown = path.display().to_string();
     let mut module = wabe_air::parse(src).map_err(|e| {
-        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Parse(e)));
+        eprint!(
+            "{}",
+            diag::render_error(&shown, src, &wabe::Error::Parse(e))
+        );
         ExitCode::from(2)
     })?;
     if let Some(t) = target {
@@ -197,7 +209,10 @@ fn compile(path: &std::path::Path, src: &str, link: &LinkArgs, target: Option<Ta
         }
     }
     wabe_air::verify(&mut module).map_err(|e| {
-        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Verify(e)));
+        eprint!(
+            "{}",
+            diag::render_error(&shown, src, &wabe::Error::Verify(e))
+        );
         ExitCode::from(2)
     })?;
     let wasm = wabe::Compilation::new(&module, &opts)
@@ -211,18 +226,35 @@ fn compile(path: &std::path::Path, src: &str, link: &LinkArgs, target: Option<Ta
 
 /// `wabe run --interp`: parse, verify and run in the reference interpreter, printing as the
 /// compiled run does; illegal behaviour prints `illegal behaviour: ...` and exits with 1.
-fn run_interp(file: &std::path::Path, src: &str, invoke: &str, args: &[String]) -> Result<(), ExitCode> {
+fn run_interp(
+    file: &std::path::Path,
+    src: &str,
+    invoke: &str,
+    args: &[String],
+) -> Result<(), ExitCode> {
     let shown = file.display().to_string();
     let mut module = wabe_air::parse(src).map_err(|e| {
-        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Parse(e)));
+        eprint!(
+            "{}",
+            diag::render_error(&shown, src, &wabe::Error::Parse(e))
+        );
         ExitCode::from(2)
     })?;
     wabe_air::verify(&mut module).map_err(|e| {
-        eprint!("{}", diag::render_error(&shown, src, &wabe::Error::Verify(e)));
+        eprint!(
+            "{}",
+            diag::render_error(&shown, src, &wabe::Error::Verify(e))
+        );
         ExitCode::from(2)
     })?;
     let mut host = wabe_interp::PrintHost::default();
-    let r = wabe_interp::run(&module, &mut host, invoke, args, wabe_interp::Limits::default());
+    let r = wabe_interp::run(
+        &module,
+        &mut host,
+        invoke,
+        args,
+        wabe_interp::Limits::default(),
+    );
     for line in &host.printed {
         println!("{line}");
     }
@@ -246,7 +278,11 @@ fn run_interp(file: &std::path::Path, src: &str, invoke: &str, args: &[String]) 
 
 /// Links objects and archives (`first`, already in memory, then the files) with wabe's object
 /// linker.
-fn link_objects(first: Vec<(String, Vec<u8>)>, files: &[PathBuf], link: &LinkArgs) -> Result<Vec<u8>, ExitCode> {
+fn link_objects(
+    first: Vec<(String, Vec<u8>)>,
+    files: &[PathBuf],
+    link: &LinkArgs,
+) -> Result<Vec<u8>, ExitCode> {
     let opts = options(link).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
@@ -259,7 +295,10 @@ fn link_objects(first: Vec<(String, Vec<u8>)>, files: &[PathBuf], link: &LinkArg
         })?;
         inputs.push((f.display().to_string(), bytes));
     }
-    let options = wabe_link::object::ObjectLinkOptions { link: opts.link, gc_sections: !link.no_gc_sections };
+    let options = wabe_link::object::ObjectLinkOptions {
+        link: opts.link,
+        gc_sections: !link.no_gc_sections,
+    };
     wabe_link::object::link(inputs, &options).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
@@ -280,16 +319,26 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
             let src = read(&file)?;
             let shown = file.display().to_string();
             let mut module = wabe_air::parse(&src).map_err(|e| {
-                eprint!("{}", diag::render_error(&shown, &src, &wabe::Error::Parse(e)));
+                eprint!(
+                    "{}",
+                    diag::render_error(&shown, &src, &wabe::Error::Parse(e))
+                );
                 ExitCode::from(2)
             })?;
             wabe_air::verify(&mut module).map_err(|e| {
-                eprint!("{}", diag::render_error(&shown, &src, &wabe::Error::Verify(e)));
+                eprint!(
+                    "{}",
+                    diag::render_error(&shown, &src, &wabe::Error::Verify(e))
+                );
                 ExitCode::from(2)
             })?;
             Ok(())
         }
-        Command::Link { files, output, link } => {
+        Command::Link {
+            files,
+            output,
+            link,
+        } => {
             let bytes = link_objects(Vec::new(), &files, &link)?;
             let path = output.unwrap_or_else(|| PathBuf::from("a.out.wasm"));
             std::fs::write(&path, bytes).map_err(|e| {
@@ -297,15 +346,27 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Build { file, objects, output, emit, target, link } => {
+        Command::Build {
+            file,
+            objects,
+            output,
+            emit,
+            target,
+            link,
+        } => {
             let src = read(&file)?;
             let mut out = compile(&file, &src, &link, target)?;
             if emit == Emit::Obj || !objects.is_empty() {
                 let opts = options(&link).map_err(|_| ExitCode::from(2))?;
-                let object = wabe::Compilation::new(&out.module, &opts).and_then(|mut c| c.flush_object()).map_err(|e| {
-                    eprint!("{}", diag::render_error(&file.display().to_string(), &src, &e));
-                    ExitCode::from(2)
-                })?;
+                let object = wabe::Compilation::new(&out.module, &opts)
+                    .and_then(|mut c| c.flush_object())
+                    .map_err(|e| {
+                        eprint!(
+                            "{}",
+                            diag::render_error(&file.display().to_string(), &src, &e)
+                        );
+                        ExitCode::from(2)
+                    })?;
                 out.wasm = if emit == Emit::Obj {
                     if !objects.is_empty() {
                         eprintln!("error: --emit obj writes the object of the .air file alone; link objects with `wabe link`");
@@ -328,7 +389,10 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                     let opts = options(&link).map_err(|_| ExitCode::from(2))?;
                     wabe::Compilation::print_mir(&out.module, &opts)
                         .map_err(|e| {
-                            eprint!("{}", diag::render_error(&file.display().to_string(), &src, &e));
+                            eprint!(
+                                "{}",
+                                diag::render_error(&file.display().to_string(), &src, &e)
+                            );
                             ExitCode::from(2)
                         })?
                         .into_bytes()
@@ -344,7 +408,9 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
             });
             if path.as_os_str() == "-" {
                 use std::io::Write;
-                std::io::stdout().write_all(&bytes).map_err(|_| ExitCode::from(1))?;
+                std::io::stdout()
+                    .write_all(&bytes)
+                    .map_err(|_| ExitCode::from(1))?;
                 return Ok(());
             }
             std::fs::write(&path, bytes).map_err(|e| {
@@ -352,7 +418,13 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Run { file, invoke, args, link, interp } => {
+        Command::Run {
+            file,
+            invoke,
+            args,
+            link,
+            interp,
+        } => {
             let src = read(&file)?;
             if interp {
                 return run_interp(&file, &src, &invoke, &args);

@@ -53,11 +53,23 @@ fn engine() -> Engine {
 }
 
 /// The host imports `wabe run` provides.
-pub const HOST_IMPORTS: &[&str] = &["print_i32", "print_u32", "print_i64", "print_u64", "print_f32", "print_f64"];
+pub const HOST_IMPORTS: &[&str] = &[
+    "print_i32",
+    "print_u32",
+    "print_i64",
+    "print_u64",
+    "print_f32",
+    "print_f64",
+];
 
 /// Compiles nothing: instantiates `wasm` and calls the export `name` with `args` parsed by the
 /// IR parameter types of the exported function in `module`.
-pub fn invoke(module: &Module, wasm: &[u8], name: &str, args: &[String]) -> Result<RunOutput, RunError> {
+pub fn invoke(
+    module: &Module,
+    wasm: &[u8],
+    name: &str,
+    args: &[String],
+) -> Result<RunOutput, RunError> {
     let (params, ret) = export_signature(module, name)?;
     let pool = &module.types;
     let mut wasm_args = Vec::new();
@@ -84,7 +96,8 @@ pub fn invoke(module: &Module, wasm: &[u8], name: &str, args: &[String]) -> Resu
     }
 
     let engine = engine();
-    let wmod = wasmi::Module::new(&engine, wasm).map_err(|e| RunError::Load(format!("invalid module: {e}")))?;
+    let wmod = wasmi::Module::new(&engine, wasm)
+        .map_err(|e| RunError::Load(format!("invalid module: {e}")))?;
     let printed = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut store = Store::new(&engine, ());
     let mut linker = <Linker<()>>::new(&engine);
@@ -120,7 +133,9 @@ pub fn invoke(module: &Module, wasm: &[u8], name: &str, args: &[String]) -> Resu
         .instantiate_and_start(&mut store, &wmod)
         .map_err(|e| RunError::Load(format!("cannot instantiate: {e}")))?;
     let Some(func) = instance.get_func(&store, name) else {
-        return Err(RunError::Usage(format!("the module has no exported function `{name}`")));
+        return Err(RunError::Usage(format!(
+            "the module has no exported function `{name}`"
+        )));
     };
     let nresults = func.ty(&store).results().len();
     let mut results = vec![Val::I32(0); nresults];
@@ -130,10 +145,19 @@ pub fn invoke(module: &Module, wasm: &[u8], name: &str, args: &[String]) -> Resu
             Some(code) => code.trap_message().to_string(),
             None => e.to_string(),
         };
-        return Err(RunError::Trap { reason, printed: take(&printed) });
+        return Err(RunError::Trap {
+            reason,
+            printed: take(&printed),
+        });
     }
-    let values = results.iter().map(|v| format_result(pool, ret, v)).collect();
-    Ok(RunOutput { printed: take(&printed), values })
+    let values = results
+        .iter()
+        .map(|v| format_result(pool, ret, v))
+        .collect();
+    Ok(RunOutput {
+        printed: take(&printed),
+        values,
+    })
 }
 
 fn export_signature(module: &Module, name: &str) -> Result<(Vec<TypeId>, TypeId), RunError> {
@@ -148,7 +172,9 @@ fn export_signature(module: &Module, name: &str) -> Result<(Vec<TypeId>, TypeId)
         return Err(RunError::Usage(format!("`{name}` is not a function")));
     };
     if !d.exported {
-        return Err(RunError::Usage(format!("`{name}` is not exported (declare it `export fn`)")));
+        return Err(RunError::Usage(format!(
+            "`{name}` is not exported (declare it `export fn`)"
+        )));
     }
     match module.types.key(f.ty) {
         TypeKey::Fn { params, ret, .. } => Ok((params.to_vec(), *ret)),
@@ -175,9 +201,16 @@ fn parse_int(s: &str) -> Option<Int> {
 }
 
 fn parse_arg(pool: &TypePool, ty: TypeId, s: &str) -> Result<Val, RunError> {
-    let bad = |why: &str| RunError::Usage(format!("bad argument `{s}` for type `{}`: {why}", pool.display(ty)));
+    let bad = |why: &str| {
+        RunError::Usage(format!(
+            "bad argument `{s}` for type `{}`: {why}",
+            pool.display(ty)
+        ))
+    };
     if pool.is_by_ref(ty) {
-        return Err(bad("values of this type cannot be passed from the command line"));
+        return Err(bad(
+            "values of this type cannot be passed from the command line",
+        ));
     }
     if let TypeKey::Float(f) = pool.key(ty) {
         let v: f64 = match s {
@@ -198,7 +231,9 @@ fn parse_arg(pool: &TypePool, ty: TypeId, s: &str) -> Result<Val, RunError> {
             _ => Err(bad("expected `true` or `false`")),
         };
     }
-    let (signed, bits) = pool.int_info(ty).unwrap_or((false, pool.target().ptr_size() as u32 * 8));
+    let (signed, bits) = pool
+        .int_info(ty)
+        .unwrap_or((false, pool.target().ptr_size() as u32 * 8));
     let v = parse_int(s).ok_or_else(|| bad("not an integer"))?;
     if !v.fits(signed, bits) {
         return Err(bad("does not fit"));

@@ -9,9 +9,15 @@ fn gcd_module() -> Module {
     let mut m = Module::new(Target::Wasm32);
     let fn_ty = m
         .types
-        .intern(TypeKey::Fn { params: vec![TypeId::U64, TypeId::U64].into(), ret: TypeId::U64, callconv: CallConv::Auto })
+        .intern(TypeKey::Fn {
+            params: vec![TypeId::U64, TypeId::U64].into(),
+            ret: TypeId::U64,
+            callconv: CallConv::Auto,
+        })
         .unwrap();
-    let ptr = m.types.pointer(wabe_types::PtrSize::One, false, TypeId::U64);
+    let ptr = m
+        .types
+        .pointer(wabe_types::PtrSize::One, false, TypeId::U64);
     let (na, nb) = (m.name("a"), m.name("b"));
     let mut b = FuncBuilder::new();
     let a = b.arg(0, TypeId::U64, na);
@@ -44,8 +50,13 @@ fn gcd_module() -> Module {
     b.ret(done);
     let air = b.finish();
     let name = m.name("gcd");
-    m.add_decl(Decl { name, exported: true, span: Span::default(), kind: DeclKind::Fn(Function { ty: fn_ty, air }) })
-        .unwrap();
+    m.add_decl(Decl {
+        name,
+        exported: true,
+        span: Span::default(),
+        kind: DeclKind::Fn(Function { ty: fn_ty, air }),
+    })
+    .unwrap();
     m
 }
 
@@ -53,9 +64,17 @@ fn gcd_module() -> Module {
 fn built_module_compiles_and_runs() {
     let mut m = gcd_module();
     wabe_air::verify(&mut m).unwrap();
-    let wasm = wabe::Compilation::new(&m, &wabe::Options::default()).unwrap().flush().unwrap();
+    let wasm = wabe::Compilation::new(&m, &wabe::Options::default())
+        .unwrap()
+        .flush()
+        .unwrap();
     crate::validate(&wasm);
-    for (a, b, want) in [("48", "18", "6"), ("17", "5", "1"), ("0", "9", "9"), ("1000000007000", "7000", "1000")] {
+    for (a, b, want) in [
+        ("48", "18", "6"),
+        ("17", "5", "1"),
+        ("0", "9", "9"),
+        ("1000000007000", "7000", "1000"),
+    ] {
         let out = wabe::run::invoke(&m, &wasm, "gcd", &[a.into(), b.into()]).unwrap();
         assert_eq!(out.values, vec![want.to_string()], "gcd({a}, {b})");
     }
@@ -71,7 +90,11 @@ fn ill_typed_built_module_is_an_error_not_a_panic() {
     // Break the module: make the function return `u32` while its body returns `u64`.
     let bad_ty = m
         .types
-        .intern(TypeKey::Fn { params: vec![TypeId::U64, TypeId::U64].into(), ret: TypeId::U32, callconv: CallConv::Auto })
+        .intern(TypeKey::Fn {
+            params: vec![TypeId::U64, TypeId::U64].into(),
+            ret: TypeId::U32,
+            callconv: CallConv::Auto,
+        })
         .unwrap();
     if let DeclKind::Fn(f) = &mut m.decls[0].kind {
         f.ty = bad_ty;

@@ -4,7 +4,11 @@ use crate::root;
 use std::process::Command;
 
 fn wabe(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wabe")).args(args).current_dir(root()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wabe"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -20,7 +24,14 @@ fn run_prints_results() {
 
 #[test]
 fn run_trap_exits_1() {
-    let (code, out, err) = wabe(&["run", "tests/programs/div_by_zero.air", "--invoke", "div", "1", "0"]);
+    let (code, out, err) = wabe(&[
+        "run",
+        "tests/programs/div_by_zero.air",
+        "--invoke",
+        "div",
+        "1",
+        "0",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(out, "");
     assert_eq!(err, "trap: integer divide by zero\n");
@@ -45,7 +56,10 @@ fn bad_arguments_exit_2() {
 fn errors_have_locations_and_exit_2() {
     let (code, _, err) = wabe(&["check", "tests/errors/undefined_value.air"]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("tests/errors/undefined_value.air:"), "{err}");
+    assert!(
+        err.starts_with("tests/errors/undefined_value.air:"),
+        "{err}"
+    );
     assert!(err.contains('^'), "{err}");
 }
 
@@ -65,7 +79,14 @@ fn build_writes_wasm_and_wat() {
     let bytes = std::fs::read(&wasm).unwrap();
     crate::validate(&bytes);
     let wat = dir.join("fib.wat");
-    let (code, _, err) = wabe(&["build", "examples/fib.air", "--emit", "wat", "-o", wat.to_str().unwrap()]);
+    let (code, _, err) = wabe(&[
+        "build",
+        "examples/fib.air",
+        "--emit",
+        "wat",
+        "-o",
+        wat.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&wat).unwrap();
     assert!(text.contains("(export \"fib\""), "{text}");

@@ -6,7 +6,10 @@ use crate::root;
 #[test]
 fn errors() {
     let dir = root().join("tests/errors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "air"));
     files.sort();
     assert!(!files.is_empty());
@@ -15,7 +18,9 @@ fn errors() {
         let src = std::fs::read_to_string(path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         let want = crate::directives(&src, "error");
-        let want = want.first().unwrap_or_else(|| panic!("{file} has no `// error:` line"));
+        let want = want
+            .first()
+            .unwrap_or_else(|| panic!("{file} has no `// error:` line"));
         match wabe::compile_str(&src, &wabe::Options::default()) {
             Ok(_) => failures.push(format!("{file}: compiled, expected `{want}`")),
             Err(e) => {

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// Validates a module with every feature wabe may use enabled.
@@ -34,5 +37,8 @@ pub fn validate(wasm: &[u8]) {
 /// Reads the `// key: value` directives of a test file, in order.
 pub fn directives<'a>(src: &'a str, key: &str) -> Vec<&'a str> {
     let prefix = format!("// {key}:");
-    src.lines().filter_map(|l| l.trim().strip_prefix(prefix.as_str())).map(str::trim).collect()
+    src.lines()
+        .filter_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .map(str::trim)
+        .collect()
 }

@@ -20,9 +20,18 @@ fn cases(src: &str) -> Vec<Case> {
         if let Some(r) = l.strip_prefix("// run:") {
             let mut words = r.split_whitespace().map(String::from);
             let name = words.next().unwrap_or_default();
-            out.push(Case { line: i + 1, name, args: words.collect(), expect: vec![], trap: None });
+            out.push(Case {
+                line: i + 1,
+                name,
+                args: words.collect(),
+                expect: vec![],
+                trap: None,
+            });
         } else if let Some(e) = l.strip_prefix("// expect:") {
-            out.last_mut().expect("expect before run").expect.push(e.trim().to_string());
+            out.last_mut()
+                .expect("expect before run")
+                .expect
+                .push(e.trim().to_string());
         } else if let Some(t) = l.strip_prefix("// trap:") {
             out.last_mut().expect("trap before run").trap = Some(t.trim().to_string());
         }
@@ -33,10 +42,17 @@ fn cases(src: &str) -> Vec<Case> {
 #[test]
 fn programs() {
     let dir = root().join("tests/programs");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "air"));
     files.sort();
-    assert!(files.len() >= 25, "expected at least 25 programs, found {}", files.len());
+    assert!(
+        files.len() >= 25,
+        "expected at least 25 programs, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     let mut ran = 0;
     for path in &files {
@@ -46,7 +62,10 @@ fn programs() {
         // validate without the features turned off.
         let mut options = wabe::Options::default();
         for f in crate::directives(&src, "features") {
-            options.codegen.apply_features(f).unwrap_or_else(|e| panic!("{file}: {e}"));
+            options
+                .codegen
+                .apply_features(f)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
         }
         let out = match wabe::compile_str(&src, &options) {
             Ok(o) => o,
@@ -66,7 +85,9 @@ fn programs() {
                     let lines: Vec<String> = r.printed.iter().chain(&r.values).cloned().collect();
                     lines == c.expect
                 }
-                (Err(RunError::Trap { reason, printed }), Some(t)) => reason.contains(t.as_str()) && *printed == c.expect,
+                (Err(RunError::Trap { reason, printed }), Some(t)) => {
+                    reason.contains(t.as_str()) && *printed == c.expect
+                }
                 _ => false,
             };
             if !ok {
@@ -76,19 +97,32 @@ fn programs() {
                     c.name,
                     c.args,
                     c.expect,
-                    c.trap.as_ref().map(|t| format!(" then trap `{t}`")).unwrap_or_default(),
+                    c.trap
+                        .as_ref()
+                        .map(|t| format!(" then trap `{t}`"))
+                        .unwrap_or_default(),
                     got
                 ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failure(s) in {ran} runs:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s) in {ran} runs:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Validates a module with exactly the features the code generator was allowed to use.
 fn validate_with(wasm: &[u8], c: &wabe::CodegenOptions) {
     use wasmparser::WasmFeatures as F;
-    let mut features = F::default() | F::MEMORY64 | F::TAIL_CALL | F::BULK_MEMORY | F::SIGN_EXTENSION | F::SATURATING_FLOAT_TO_INT;
+    let mut features = F::default()
+        | F::MEMORY64
+        | F::TAIL_CALL
+        | F::BULK_MEMORY
+        | F::SIGN_EXTENSION
+        | F::SATURATING_FLOAT_TO_INT;
     for (on, f) in [
         (c.tail_call, F::TAIL_CALL),
         (c.bulk_memory, F::BULK_MEMORY),
@@ -117,6 +151,13 @@ fn all_instructions_covered() {
             seen.extend(f.air.tags.iter().copied());
         }
     }
-    let missing: Vec<&str> = wabe_air::Tag::ALL.iter().filter(|t| !seen.contains(t)).map(|t| t.name()).collect();
-    assert!(missing.is_empty(), "all_instructions.air does not use: {missing:?}");
+    let missing: Vec<&str> = wabe_air::Tag::ALL
+        .iter()
+        .filter(|t| !seen.contains(t))
+        .map(|t| t.name())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "all_instructions.air does not use: {missing:?}"
+    );
 }
