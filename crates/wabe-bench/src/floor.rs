@@ -128,10 +128,10 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
                 }
                 sections.push(Section::Data(v));
             }
-            Payload::ElementSection(r) => sections.push(Section::Raw(9, &wasm[r.range()])),
+            Payload::ElementSection(r) => sections.push(Section::Raw(9, span(wasm, r.range()))),
             Payload::CustomSection(c) => sections.push(Section::Custom(c.into())),
-            Payload::DataCountSection { range, .. } => sections.push(Section::Raw(12, &wasm[range])),
-            Payload::StartSection { range, .. } => sections.push(Section::Raw(8, &wasm[range])),
+            Payload::DataCountSection { range, .. } => sections.push(Section::Raw(12, span(wasm, range))),
+            Payload::StartSection { range, .. } => sections.push(Section::Raw(8, span(wasm, range))),
             Payload::Version { .. } | Payload::End(_) => {}
             other => anyhow::bail!("unexpected section in wabe's output: {other:?}"),
         }
@@ -142,6 +142,11 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
         }
     }
     Ok(Decoded { sections, instructions })
+}
+
+/// The bytes of a section's contents.
+fn span(wasm: &[u8], r: std::ops::Range<u64>) -> &[u8] {
+    &wasm[r.start as usize..r.end as usize]
 }
 
 /// Writes the decoded module with `wasm-encoder` (the timed part).

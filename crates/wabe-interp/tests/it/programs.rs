@@ -7,12 +7,7 @@ use wabe_interp::{run, Limits, PrintHost, Stop};
 
 /// Runs `(file, function)` the interpreter does not take as written, with the reason. Keep
 /// this short: each is a disagreement to settle in docs/language.md.
-const SKIP: &[(&str, &str, &str)] = &[(
-    "switch_enum_errors.air",
-    "name",
-    "`intcast Color, 1` where 1 is no value of `Color`: illegal in the interpreter (as Zig's \
-     @enumFromInt on an exhaustive enum); the program expects it to pass",
-)];
+const SKIP: &[(&str, &str, &str)] = &[];
 
 struct Case {
     line: usize,
