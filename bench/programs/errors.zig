@@ -1,4 +1,5 @@
 // Error unions: parse decimal numbers, returning an error for empty, invalid or too long input.
+// The input of round `r` is `inputs[(i + r) & 7]`, so that the parses cannot be folded away.
 const ParseError = error{ Empty, Invalid, Overflow };
 
 var inputs = [8][]const u8{ "123", "45x", "", "999999", "4294967296", "7", "0", "31337" };
@@ -23,7 +24,7 @@ export fn run(n: u32) u32 {
     while (r < n) : (r += 1) {
         var i: usize = 0;
         while (i < inputs.len) : (i += 1) {
-            if (parse(inputs[i])) |v| {
+            if (parse(inputs[(i + r) & 7])) |v| {
                 total +%= v +% r;
             } else |e| switch (e) {
                 error.Empty => errs +%= 1,

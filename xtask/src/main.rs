@@ -103,10 +103,13 @@ fn fuzz(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask bench [--quick] [--only ROWS]`: installs the pinned tools (Zig is the other
+/// side of the comparison), builds `wabe` and `wabe-bench` in release mode, and runs the
+/// benchmarks, which write `target/bench/report.md` and `report.json`.
 fn bench(args: &[String]) -> Result<()> {
-    let mut c = cargo();
-    c.args(["bench", "-p", "wabe", "--bench", "compile", "--"]).args(args);
-    run(&mut c)
+    setup()?;
+    run(cargo().args(["build", "--release", "-p", "wabe", "--bin", "wabe", "-p", "wabe-bench"]))?;
+    run(cargo().args(["run", "--release", "-q", "-p", "wabe-bench", "--", "--root"]).arg(root()).args(args))
 }
 
 fn main() -> Result<()> {
@@ -120,7 +123,7 @@ fn main() -> Result<()> {
             eprintln!("usage: cargo xtask <test|setup|bench|fuzz>");
             eprintln!("  test   install pinned tools, then fmt --check, clippy -D warnings, and every test");
             eprintln!("  setup  install pinned tools (ziglang {ZIGLANG_VERSION} from PyPI into .tools/)");
-            eprintln!("  bench  compile-speed benchmarks (release mode)");
+            eprintln!("  bench  [--quick] [--only ROWS]  benchmarks against wasm-ld and Zig; writes target/bench/report.md");
             eprintln!("  fuzz   [TARGET] [--seconds N]  libFuzzer via cargo-fuzz; targets: {}", FUZZ_TARGETS.join(", "));
             std::process::exit(2);
         }

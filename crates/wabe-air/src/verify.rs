@@ -575,8 +575,8 @@ enum Cover {
         bits: u32,
         ranges: Vec<(u128, u128)>,
     },
-    /// Wider integers: an `else` is required.
-    Wide,
+    /// Wider integers: an `else` is required; the inclusive ranges seen (to find overlaps).
+    Wide(Vec<(wabe_types::Int, wabe_types::Int)>),
     Bool([bool; 2]),
     /// Which enum fields are covered.
     Enum(Vec<bool>),
@@ -592,6 +592,25 @@ fn int_key(signed: bool, bits: u32, v: &wabe_types::Int) -> u128 {
         raw.wrapping_add(1u128 << (bits - 1))
     } else {
         raw
+    }
+}
+
+/// Orders two integer constants by value (of any width).
+fn int_cmp(a: &wabe_types::Int, b: &wabe_types::Int) -> std::cmp::Ordering {
+    let ((na, ma), (nb, mb)) = (a.sign_mag(), b.sign_mag());
+    let mag = |x: &[u64], y: &[u64]| {
+        let trim = |v: &[u64]| v.len() - v.iter().rev().take_while(|&&l| l == 0).count();
+        let (lx, ly) = (trim(x), trim(y));
+        lx.cmp(&ly)
+            .then_with(|| x[..lx].iter().rev().cmp(y[..ly].iter().rev()))
+    };
+    let a_neg = na && !ma.iter().all(|&l| l == 0);
+    let b_neg = nb && !mb.iter().all(|&l| l == 0);
+    match (a_neg, b_neg) {
+        (false, true) => std::cmp::Ordering::Greater,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, false) => mag(&ma, &mb),
+        (true, true) => mag(&mb, &ma),
     }
 }
 
@@ -2157,7 +2176,7 @@ impl<'a> FnCheck<'a> {
                         ranges: Vec::new(),
                     }
                 } else {
-                    Cover::Wide
+                    Cover::Wide(Vec::new())
                 }
             }
             TypeKey::Bool => Cover::Bool([false; 2]),
@@ -2184,22 +2203,33 @@ impl<'a> FnCheck<'a> {
             for pos in case.ranges.clone().step_by(2) {
                 let lo = self.switch_item(inst, pos, t);
                 let hi = self.switch_item(inst, pos + 1, t);
-                let Cover::Int {
-                    signed,
-                    bits,
-                    ranges,
-                } = &mut cover
-                else {
+                if !matches!(cover, Cover::Int { .. } | Cover::Wide(_)) {
                     if !range_reported {
                         range_reported = true;
                         self.need(inst, false, "an integer operand for case ranges", t);
                     }
                     continue;
-                };
+                }
                 let (Some(Value::Int(lo)), Some(Value::Int(hi))) = (lo, hi) else {
                     continue;
                 };
-                let (kl, kh) = (int_key(*signed, *bits, &lo), int_key(*signed, *bits, &hi));
+                let (signed, bits, ranges) = match &mut cover {
+                    Cover::Int {
+                        signed,
+                        bits,
+                        ranges,
+                    } => (*signed, *bits, ranges),
+                    Cover::Wide(wide) => {
+                        if int_cmp(&lo, &hi).is_gt() {
+                            self.fail(inst, format!("the case range `{lo}...{hi}` is empty"));
+                        } else {
+                            wide.push((lo, hi));
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let (kl, kh) = (int_key(signed, bits, &lo), int_key(signed, bits, &hi));
                 if kl > kh {
                     self.fail(inst, format!("the case range `{lo}...{hi}` is empty"));
                 } else {
@@ -2297,6 +2327,10 @@ impl<'a> FnCheck<'a> {
                 ranges.push((k, k));
                 None
             }
+            (Cover::Wide(wide), _, Value::Int(i)) => {
+                wide.push((i.clone(), i.clone()));
+                None
+            }
             (Cover::Bool(seen), _, Value::Bool(b)) => {
                 std::mem::replace(&mut seen[*b as usize], true).then(|| format!("`{b}`"))
             }
@@ -2379,7 +2413,18 @@ impl<'a> FnCheck<'a> {
                 let gap = gap.or(next.filter(|&n| n <= max));
                 gap.map(|g| format!("`{}`", key_text(signed, bits, g)))
             }
-            Cover::Wide | Cover::AnyError(_) => Some(String::new()),
+            Cover::Wide(mut ranges) => {
+                ranges.sort_by(|a, b| int_cmp(&a.0, &b.0));
+                if let Some(w) = ranges
+                    .windows(2)
+                    .find(|w| int_cmp(&w[1].0, &w[0].1).is_le())
+                {
+                    let msg = format!("switch case value `{}` appears more than once", w[1].0);
+                    self.fail(inst, msg);
+                }
+                Some(String::new())
+            }
+            Cover::AnyError(_) => Some(String::new()),
             Cover::Bool(seen) => seen
                 .iter()
                 .position(|s| !s)

@@ -182,7 +182,8 @@ fn write_report(env: &Env, sections: &[Section], took: std::time::Duration) -> R
     let _ = writeln!(md, "# wabe benchmark report{}\n", if env.quick { " (--quick)" } else { "" });
     let _ = writeln!(
         md,
-        "Machine: {machine_text}. Commit `{rev}` (plus any uncommitted changes). Release build. The whole run took {}.\n",
+        "Machine: {machine_text}. Commit `{rev}` (plus any uncommitted changes). {} The whole run took {}.\n",
+        if cfg!(debug_assertions) { "**Debug build: the numbers mean nothing.**" } else { "Release build." },
         util::dur(took)
     );
     md.push_str("Times are medians of several runs; ratios are wabe / the other (below 1× means wabe is faster or smaller). The bench asserts nothing about time.\n\n");

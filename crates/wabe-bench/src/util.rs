@@ -36,7 +36,9 @@ pub fn dur(d: Duration) -> String {
 /// A byte count for people: `812 B`, `12.3 KiB`, `4.5 MiB`.
 pub fn bytes(n: u64) -> String {
     let f = n as f64;
-    if f >= 1024.0 * 1024.0 {
+    if f >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} GiB", f / (1024.0 * 1024.0 * 1024.0))
+    } else if f >= 1024.0 * 1024.0 {
         format!("{:.1} MiB", f / (1024.0 * 1024.0))
     } else if f >= 1024.0 {
         format!("{:.1} KiB", f / 1024.0)

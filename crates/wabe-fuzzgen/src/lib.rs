@@ -10,15 +10,28 @@
 //! every program terminates. Values are observed through the `print_*` imports of `wabe run`
 //! and through `main`'s result.
 //!
-//! What is generated: integers of every width up to 64 bits (and wider with
-//! [`Config::wide_ints`]), `bool`, `usize`/`isize`, `f32`, `f64` (and `f16` with
-//! [`Config::f16`]); arithmetic (wrapping, saturating, checked, with overflow bit), division,
-//! bit operations, shifts, comparisons and casts; `block`/`cond_br`, `loop` with counters and
-//! accumulators in stack slots, `switch_br` with items and ranges, calls, `var` globals
-//! (printed at the end of `main`, so their final values are compared). Programs may still
-//! hit illegal behaviour (an `add` that overflows, an `intcast` that does not fit): the
-//! differential harness asks the reference interpreter and discards those, rather than making
-//! every operation safe and the programs dull.
+//! What is generated: integers of every width up to 128 bits (and wider with
+//! [`Config::huge_ints`]), `bool`, `usize`/`isize`, `f16`, `f32`, `f64`; arithmetic (wrapping,
+//! saturating, checked, with overflow bit), division, bit operations, shifts, comparisons and
+//! casts; `block`/`cond_br`, `loop` with counters and accumulators in stack slots, `switch_br`
+//! with items and ranges, calls, `var` globals (printed at the end of `main`, so their final
+//! values are compared). Composite types come from a small table of named types made at the
+//! start of each program (`type T3 = ...`, see `comp.rs`): structs (auto and `extern`), arrays,
+//! slices of stack arrays and of global arrays, optionals (pointer-like ones included), error
+//! unions over one error set, tagged unions, single-item pointers and function pointers. They
+//! are built (`aggregate_init`, `wrap_*`, `union_init`, `array_to_slice`, constants), taken
+//! apart (field, element and payload reads guarded by `is_null`/`is_err`/tag switches, indices
+//! reduced with `rem` by the length), kept in stack slots (`struct_field_ptr`, `ptr_elem_ptr`,
+//! `memcpy`, `memset`, the `_ptr` forms of optionals and error unions), passed to and returned
+//! from functions of the `auto` and `c` conventions, stored in `const`/`var` data with pointers
+//! to other globals and to their elements (`@g3[2]`, `@g1.f0`, `@g2[1..3]`), and called through
+//! (function pointers from a table in a local array). Each kind has a [`Config`] switch.
+//!
+//! Pointers to stack slots never reach a global or a function result (values that may hold one
+//! are tracked as *local*), so every pointer a program follows is valid, and no address is ever
+//! printed. Programs may still hit illegal behaviour (an `add` that overflows, an `intcast`
+//! that does not fit): the differential harness asks the reference interpreter and discards
+//! those, rather than making every operation safe and the programs dull.
 //!
 //! # Example
 //!
@@ -34,11 +47,16 @@
 
 #![deny(missing_docs)]
 
+mod comp;
+
 use arbitrary::{Result, Unstructured};
+use comp::Comp;
+use std::collections::HashSet;
 use std::fmt::Write;
 
 /// What the generator may use. New kinds of values are switched on as the compiler learns
-/// them; the defaults are what the compiler supports today.
+/// them; the defaults are what the compiler supports today (everything but
+/// [`Config::huge_ints`]).
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The most functions besides `main`.
@@ -49,13 +67,34 @@ pub struct Config {
     pub max_depth: usize,
     /// The most iterations of one loop.
     pub max_loop_iterations: u32,
-    /// Integers wider than 64 bits (`u65` ... `u256`).
+    /// Integers of 65 to 128 bits (`u128`, `i128`, `u100`, ...).
     pub wide_ints: bool,
+    /// Integers of 129 to 256 bits (the compiler only loads, stores and passes those).
+    pub huge_ints: bool,
     /// `f16` values.
     pub f16: bool,
     /// `var` declarations, loaded and stored through `@name`, printed at the end of `main`
     /// (so that their final values are compared).
     pub globals: bool,
+    /// Structs (auto and `extern` layout) and arrays: values, stack slots, field and element
+    /// pointers, `memcpy` and `memset`.
+    pub aggregates: bool,
+    /// Slices of stack arrays and of global arrays.
+    pub slices: bool,
+    /// Optionals, pointer-like ones (`?*T` of stack slots and globals) included.
+    pub optionals: bool,
+    /// Error unions over one error set, and functions returning them.
+    pub error_unions: bool,
+    /// Tagged unions (`union(enum)`), switched on by their tag.
+    pub unions: bool,
+    /// Function pointers: constants `@f`, tables of them in local arrays and in data, calls
+    /// through them.
+    pub fn_pointers: bool,
+    /// Composite parameters and results (by reference), and functions of the C convention.
+    pub by_ref_calls: bool,
+    /// Single-item pointers as values, and pointers to globals and their elements in data
+    /// (needs [`Config::globals`]).
+    pub pointers: bool,
 }
 
 impl Default for Config {
@@ -65,9 +104,18 @@ impl Default for Config {
             max_statements: 10,
             max_depth: 3,
             max_loop_iterations: 5,
-            wide_ints: false,
-            f16: false,
+            wide_ints: true,
+            huge_ints: false,
+            f16: true,
             globals: true,
+            aggregates: true,
+            slices: true,
+            optionals: true,
+            error_unions: true,
+            unions: true,
+            fn_pointers: true,
+            by_ref_calls: true,
+            pointers: true,
         }
     }
 }
@@ -76,8 +124,25 @@ impl Config {
     /// Everything switched on (for the interpreter alone, which knows all of IR.md).
     pub fn all() -> Self {
         Config {
-            wide_ints: true,
-            f16: true,
+            huge_ints: true,
+            ..Config::default()
+        }
+    }
+
+    /// Scalars only: integers up to 64 bits, `bool`, `f32`, `f64`, scalar globals (the
+    /// generator of the first differential sessions).
+    pub fn scalars() -> Self {
+        Config {
+            wide_ints: false,
+            f16: false,
+            aggregates: false,
+            slices: false,
+            optionals: false,
+            error_unions: false,
+            unions: false,
+            fn_pointers: false,
+            by_ref_calls: false,
+            pointers: false,
             ..Config::default()
         }
     }
@@ -120,27 +185,37 @@ pub fn generate(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Program> {
         cfg,
         funcs: Vec::new(),
         out: String::new(),
+        header: String::new(),
         indent: 0,
         vals: Vec::new(),
+        local: HashSet::new(),
         slots: Vec::new(),
         next: 0,
         globals: Vec::new(),
+        comps: Vec::new(),
         cur: 0,
         loops: 0,
         budget: 0,
+        print_budget: 0,
+        nest: 0,
     };
     g.program()
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 enum Ty {
     Bool,
-    Int { signed: bool, bits: u16 },
+    Int {
+        signed: bool,
+        bits: u16,
+    },
     Usize,
     Isize,
     F16,
     F32,
     F64,
+    /// A composite type: an index into `Gen::comps`, named `T{index}`.
+    C(u16),
 }
 
 impl Ty {
@@ -153,6 +228,7 @@ impl Ty {
             Ty::F16 => "f16".into(),
             Ty::F32 => "f32".into(),
             Ty::F64 => "f64".into(),
+            Ty::C(i) => format!("T{i}"),
         }
     }
     /// `(signed, bits)` of integer types (wasm32 `usize`).
@@ -167,6 +243,9 @@ impl Ty {
     fn is_float(self) -> bool {
         matches!(self, Ty::F16 | Ty::F32 | Ty::F64)
     }
+    fn is_scalar(self) -> bool {
+        !matches!(self, Ty::C(_))
+    }
     fn float_bits(self) -> u16 {
         match self {
             Ty::F16 => 16,
@@ -180,10 +259,22 @@ const fn int(signed: bool, bits: u16) -> Ty {
     Ty::Int { signed, bits }
 }
 
+const USIZE: Ty = Ty::Usize;
+
 struct Func {
     name: String,
     params: Vec<Ty>,
     ret: Ty,
+    /// `callconv(c)`.
+    c: bool,
+}
+
+/// A `const` or `var` declaration.
+#[derive(Clone)]
+struct Global {
+    name: String,
+    ty: Ty,
+    var: bool,
 }
 
 struct Gen<'a, 'b> {
@@ -191,17 +282,29 @@ struct Gen<'a, 'b> {
     cfg: &'a Config,
     funcs: Vec<Func>,
     out: String,
+    /// Type declarations, written before everything else.
+    header: String,
     indent: usize,
     /// Values in scope: name and type.
     vals: Vec<(String, Ty)>,
+    /// Values that may hold (or be) a pointer into the stack: they never reach a global or a
+    /// function result.
+    local: HashSet<String>,
     /// Stack slots in scope (`*T`): name and pointee.
     slots: Vec<(String, Ty)>,
     next: u32,
-    /// `var` declarations: name and type.
-    globals: Vec<(String, Ty)>,
+    /// `const`/`var` declarations.
+    globals: Vec<Global>,
+    /// The composite types `T0`, `T1`, ...
+    comps: Vec<Comp>,
     cur: usize,
     loops: usize,
     budget: usize,
+    /// Scalars a function may still print when printing composite values.
+    print_budget: usize,
+    /// How deeply composite values are being built inside each other (bounded, since
+    /// exhausted input makes every `ratio` true).
+    nest: usize,
 }
 
 impl Gen<'_, '_> {
@@ -218,7 +321,19 @@ impl Gen<'_, '_> {
         format!("%v{}", self.next)
     }
 
-    fn ty(&mut self) -> Result<Ty> {
+    /// Records a value in scope; `local` says whether it may hold a stack address.
+    fn push_val(&mut self, v: String, t: Ty, local: bool) {
+        if local && self.has_ptr(t) {
+            self.local.insert(v.clone());
+        }
+        self.vals.push((v, t));
+    }
+
+    fn is_local(&self, v: &str) -> bool {
+        self.local.contains(v)
+    }
+
+    fn scalar_ty(&mut self) -> Result<Ty> {
         let mut choices = vec![
             Ty::Bool,
             int(false, 32),
@@ -237,20 +352,39 @@ impl Gen<'_, '_> {
         if self.cfg.f16 {
             choices.push(Ty::F16);
         }
+        if self.cfg.wide_ints {
+            choices.push(int(false, 128));
+            choices.push(int(true, 128));
+        }
         let odd = self.u.ratio(1, 5)?;
         if odd {
             let signed = self.u.arbitrary()?;
-            let max = if self.cfg.wide_ints { 256 } else { 64 };
+            let max = if self.cfg.huge_ints {
+                256
+            } else if self.cfg.wide_ints {
+                128
+            } else {
+                64
+            };
             let bits = self.u.int_in_range(1..=max)?;
             return Ok(int(signed, bits));
         }
         Ok(*self.u.choose(&choices)?)
     }
 
+    /// A type for a value: mostly a scalar, sometimes a composite type of the program.
+    fn ty(&mut self) -> Result<Ty> {
+        if !self.comps.is_empty() && self.u.ratio(1, 3)? {
+            let i = self.u.choose_index(self.comps.len())?;
+            return Ok(Ty::C(i as u16));
+        }
+        self.scalar_ty()
+    }
+
     fn scalar_ret_ty(&mut self) -> Result<Ty> {
         // Results that `wabe run` can print: up to 64 bits.
         loop {
-            let t = self.ty()?;
+            let t = self.scalar_ty()?;
             if t.int().is_none_or(|(_, b)| b <= 64) {
                 return Ok(t);
             }
@@ -258,63 +392,115 @@ impl Gen<'_, '_> {
     }
 
     fn program(&mut self) -> Result<Program> {
+        self.make_data_types()?;
         let n = self.u.int_in_range(0..=self.cfg.max_functions)?;
-        let mut funcs = Vec::new();
+        let mut funcs: Vec<Func> = Vec::new();
         for k in 0..=n {
-            let np = self.u.int_in_range(0..=3usize)?;
-            let mut params = Vec::new();
-            for _ in 0..np {
-                params.push(if k == 0 {
-                    self.scalar_ret_ty()?
-                } else {
-                    self.ty()?
-                });
-            }
-            let ret = self.scalar_ret_ty()?;
             let name = if k == 0 {
                 "main".to_string()
             } else {
                 format!("f{k}")
             };
-            funcs.push(Func { name, params, ret });
+            // Some functions share the signature of an earlier one (for function pointers).
+            if k >= 2 && self.cfg.fn_pointers && self.u.ratio(1, 2)? {
+                let j = self.u.int_in_range(1..=k - 1)?;
+                let (params, ret, c) = (funcs[j].params.clone(), funcs[j].ret, funcs[j].c);
+                funcs.push(Func {
+                    name,
+                    params,
+                    ret,
+                    c,
+                });
+                continue;
+            }
+            let np = self.u.int_in_range(0..=3usize)?;
+            let mut params = Vec::new();
+            for _ in 0..np {
+                params.push(if k == 0 {
+                    self.scalar_ret_ty()?
+                } else if self.cfg.by_ref_calls {
+                    self.ty()?
+                } else {
+                    self.scalar_ty()?
+                });
+            }
+            let ret = if k == 0 {
+                self.scalar_ret_ty()?
+            } else if self.cfg.by_ref_calls {
+                self.ty()?
+            } else {
+                self.scalar_ret_ty()?
+            };
+            let c = k > 0 && self.cfg.by_ref_calls && self.u.ratio(1, 3)?;
+            funcs.push(Func {
+                name,
+                params,
+                ret,
+                c,
+            });
         }
         self.funcs = funcs;
+        self.make_fn_types()?;
         let mut args = Vec::new();
         for p in self.funcs[0].params.clone() {
             args.push(self.literal(p)?);
         }
-        self.out.push_str("extern fn print_i32(x: i32) void\n");
-        self.out.push_str("extern fn print_u32(x: u32) void\n");
-        self.out.push_str("extern fn print_i64(x: i64) void\n");
-        self.out.push_str("extern fn print_u64(x: u64) void\n");
-        self.out.push_str("extern fn print_f32(x: f32) void\n");
-        self.out.push_str("extern fn print_f64(x: f64) void\n");
+        let mut text = String::new();
+        text.push_str("extern fn print_i32(x: i32) void\n");
+        text.push_str("extern fn print_u32(x: u32) void\n");
+        text.push_str("extern fn print_i64(x: i64) void\n");
+        text.push_str("extern fn print_u64(x: u64) void\n");
+        text.push_str("extern fn print_f32(x: f32) void\n");
+        text.push_str("extern fn print_f64(x: f64) void\n");
         if self.cfg.globals {
-            let n = self.u.int_in_range(0..=3usize)?;
-            for k in 0..n {
-                let t = self.ty()?;
-                let lit = self.literal(t)?;
-                let _ = writeln!(self.out, "var g{k}: {} = {lit}", t.name());
-                self.globals.push((format!("@g{k}"), t));
-            }
+            self.make_globals()?;
         }
         for k in 0..self.funcs.len() {
             self.function(k)?;
         }
+        text.insert_str(0, &self.header);
+        text.push_str(&self.out);
         Ok(Program {
-            text: std::mem::take(&mut self.out),
+            text,
             entry: "main".into(),
             args,
         })
+    }
+
+    /// A few `var`/`const` declarations of any type (the targets of pointers and slices are
+    /// made when a constant needs them).
+    fn make_globals(&mut self) -> Result<()> {
+        let n = self.u.int_in_range(0..=3usize)?;
+        for _ in 0..n {
+            let t = self.ty()?;
+            let var = !self.u.ratio(1, 4)?;
+            self.global(t, var)?;
+        }
+        Ok(())
+    }
+
+    fn global(&mut self, t: Ty, var: bool) -> Result<()> {
+        let k = self.globals.len();
+        self.globals.push(Global {
+            name: format!("@g{k}"),
+            ty: t,
+            var,
+        });
+        let lit = self.literal(t)?;
+        let kw = if var { "var" } else { "const" };
+        let _ = writeln!(self.header, "{kw} g{k}: {} = {lit}", t.name());
+        Ok(())
     }
 
     fn function(&mut self, k: usize) -> Result<()> {
         self.cur = k;
         self.next = 0;
         self.vals.clear();
+        self.local.clear();
         self.slots.clear();
         self.loops = 0;
         self.budget = self.cfg.max_statements * 4;
+        self.print_budget = 40;
         let f = &self.funcs[k];
         let mut head = String::new();
         if k == 0 {
@@ -326,27 +512,40 @@ impl Gen<'_, '_> {
         for (i, p) in params.iter().enumerate() {
             let _ = write!(head, "{}%p{i}: {}", if i > 0 { ", " } else { "" }, p.name());
         }
-        let _ = write!(head, ") {} {{", ret.name());
+        let _ = write!(head, ") {}", ret.name());
+        if f.c {
+            head.push_str(" callconv(c)");
+        }
+        head.push_str(" {");
         self.out.push('\n');
         self.line(head);
         self.indent += 1;
         for (i, p) in params.iter().enumerate() {
-            self.vals.push((format!("%p{i}"), *p));
+            // A caller may pass pointers into its own frame.
+            self.push_val(format!("%p{i}"), *p, true);
         }
         self.statements(0)?;
         if k == 0 {
             // The final values of the globals.
-            for (g, t) in self.globals.clone() {
-                let v = self.fresh();
-                self.line(format!("{v} = load {g}"));
-                self.print(&v, t)?;
+            self.print_budget = 200;
+            for g in self.globals.clone() {
+                if g.var {
+                    let v = self.fresh();
+                    self.line(format!("{v} = load {}", g.name));
+                    self.print(&v, g.ty)?;
+                }
             }
         }
-        let r = self.operand(ret)?;
+        let r = self.ret_operand(ret)?;
         self.line(format!("ret {r}"));
         self.indent -= 1;
         self.line("}");
         Ok(())
+    }
+
+    /// An operand for `ret`: never a value that may hold a stack address.
+    fn ret_operand(&mut self, t: Ty) -> Result<String> {
+        self.global_operand(t)
     }
 
     fn statements(&mut self, depth: usize) -> Result<()> {
@@ -363,11 +562,12 @@ impl Gen<'_, '_> {
 
     fn statement(&mut self, depth: usize) -> Result<()> {
         let nested = depth < self.cfg.max_depth;
-        match self.u.int_in_range(0..=99u32)? {
+        match self.u.int_in_range(0..=109u32)? {
             0..=39 => {
                 let t = self.ty()?;
                 let v = self.expr(t)?;
-                self.vals.push((v, t));
+                let local = self.is_local(&v);
+                self.push_val(v, t, local);
             }
             40..=54 => {
                 if let Some((v, t)) = self.pick_any()? {
@@ -378,6 +578,7 @@ impl Gen<'_, '_> {
             65..=74 if nested => self.if_else(depth)?,
             75..=84 if nested && self.loops < 2 => self.counted_loop(depth)?,
             85..=91 if nested => self.switch(depth)?,
+            92..=101 if !self.comps.is_empty() => self.comp_statement(depth)?,
             _ => self.slot_op()?,
         }
         Ok(())
@@ -392,8 +593,12 @@ impl Gen<'_, '_> {
     }
 
     fn pick(&mut self, t: Ty) -> Result<Option<String>> {
+        self.pick_where(t, false)
+    }
+
+    fn pick_where(&mut self, t: Ty, nonlocal: bool) -> Result<Option<String>> {
         let found: Vec<usize> = (0..self.vals.len())
-            .filter(|&i| self.vals[i].1 == t)
+            .filter(|&i| self.vals[i].1 == t && !(nonlocal && self.is_local(&self.vals[i].0)))
             .collect();
         if found.is_empty() {
             return Ok(None);
@@ -409,6 +614,19 @@ impl Gen<'_, '_> {
                 return Ok(v);
             }
         }
+        if !t.is_scalar() && self.nest < 3 && self.u.ratio(1, 2)? {
+            return self.expr(t);
+        }
+        Ok(format!("{}:{}", self.literal(t)?, t.name()))
+    }
+
+    /// An operand that may be stored in a global or returned: no stack addresses.
+    fn global_operand(&mut self, t: Ty) -> Result<String> {
+        if self.u.ratio(3, 4)? {
+            if let Some(v) = self.pick_where(t, true)? {
+                return Ok(v);
+            }
+        }
         Ok(format!("{}:{}", self.literal(t)?, t.name()))
     }
 
@@ -420,6 +638,11 @@ impl Gen<'_, '_> {
                 return Ok(v);
             }
         }
+        if !self.comps.is_empty() && self.nest < 3 && self.u.ratio(1, 4)? {
+            if let Some(v) = self.project(t)? {
+                return Ok(v);
+            }
+        }
         let lit = self.literal(t)?;
         // Through a stack slot, so that the constant is not folded away.
         let s = self.fresh();
@@ -427,12 +650,13 @@ impl Gen<'_, '_> {
         self.line(format!("store {s}, {lit}:{}", t.name()));
         let v = self.fresh();
         self.line(format!("{v} = load {s}"));
-        self.vals.push((v.clone(), t));
+        self.push_val(v.clone(), t, false);
         Ok(v)
     }
 
     fn literal(&mut self, t: Ty) -> Result<String> {
         Ok(match t {
+            Ty::C(_) => return self.comp_literal(t),
             Ty::Bool => if self.u.arbitrary()? { "true" } else { "false" }.into(),
             Ty::F16 => {
                 let vals = [
@@ -495,6 +719,7 @@ impl Gen<'_, '_> {
     fn expr(&mut self, t: Ty) -> Result<String> {
         match t {
             Ty::Bool => self.bool_expr(),
+            Ty::C(_) => self.comp_expr(t),
             _ if t.is_float() => self.float_expr(t),
             _ => self.int_expr(t),
         }
@@ -504,7 +729,7 @@ impl Gen<'_, '_> {
         let r = self.fresh();
         match self.u.int_in_range(0..=5u32)? {
             0..=2 => {
-                let t = self.ty()?;
+                let t = self.scalar_ty()?;
                 let ops = [
                     "cmp_eq", "cmp_neq", "cmp_lt", "cmp_lte", "cmp_gt", "cmp_gte",
                 ];
@@ -514,6 +739,13 @@ impl Gen<'_, '_> {
                 self.line(format!("{r} = {op} {a}, {b}"));
             }
             3 => {
+                let a = self.value(Ty::Bool)?;
+                self.line(format!("{r} = not {a}"));
+            }
+            4 if !self.comps.is_empty() => {
+                if let Some(b) = self.comp_bool()? {
+                    return Ok(b);
+                }
                 let a = self.value(Ty::Bool)?;
                 self.line(format!("{r} = not {a}"));
             }
@@ -603,7 +835,7 @@ impl Gen<'_, '_> {
 
     fn int_ty(&mut self) -> Result<Ty> {
         loop {
-            let t = self.ty()?;
+            let t = self.scalar_ty()?;
             if t.int().is_some() {
                 return Ok(t);
             }
@@ -677,11 +909,18 @@ impl Gen<'_, '_> {
                 } else if fb >= bits {
                     self.line(format!("{r} = trunc {n}, {a}"));
                 } else {
-                    // Narrower source of the other signedness: widen first, then truncate.
+                    // Narrower source of the other signedness: widen first, then truncate
+                    // (or reinterpret, where one more bit would be wider than 128).
                     let w = self.fresh();
-                    let wide = int(fs, bits.max(fb) + 1);
-                    self.line(format!("{w} = intcast {}, {a}", wide.name()));
-                    self.line(format!("{r} = trunc {n}, {w}"));
+                    if bits >= 128 && !self.cfg.huge_ints {
+                        let same = int(fs, bits);
+                        self.line(format!("{w} = intcast {}, {a}", same.name()));
+                        self.line(format!("{r} = bitcast {n}, {w}"));
+                    } else {
+                        let wide = int(fs, bits.max(fb) + 1);
+                        self.line(format!("{w} = intcast {}, {a}", wide.name()));
+                        self.line(format!("{r} = trunc {n}, {w}"));
+                    }
                 }
             }
             11 => {
@@ -703,7 +942,7 @@ impl Gen<'_, '_> {
                 let bit = self.fresh();
                 self.line(format!("{r} = struct_field_val {pair}, 0"));
                 self.line(format!("{bit} = struct_field_val {pair}, 1"));
-                self.vals.push((bit, int(false, 1)));
+                self.push_val(bit, int(false, 1), false);
             }
             12 => {
                 let mut floats = vec![Ty::F32, Ty::F64];
@@ -788,7 +1027,12 @@ impl Gen<'_, '_> {
     }
 
     fn print(&mut self, v: &str, t: Ty) -> Result<()> {
+        if self.print_budget == 0 {
+            return Ok(());
+        }
+        self.print_budget -= 1;
         match t {
+            Ty::C(_) => self.print_comp(v, t)?,
             Ty::Bool => {
                 let a = self.fresh();
                 let b = self.fresh();
@@ -851,7 +1095,7 @@ impl Gen<'_, '_> {
         }
         let r = self.fresh();
         self.line(format!("{r} = call @{name}({})", args.join(", ")));
-        self.vals.push((r, ret));
+        self.push_val(r, ret, false);
         Ok(())
     }
 
@@ -887,7 +1131,7 @@ impl Gen<'_, '_> {
             if g.u.ratio(1, 6)? {
                 // An early return.
                 let ret = g.funcs[g.cur].ret;
-                let v = g.operand(ret)?;
+                let v = g.ret_operand(ret)?;
                 g.line(format!("ret {v}"));
                 return Ok(());
             }
@@ -899,7 +1143,7 @@ impl Gen<'_, '_> {
         self.line("}");
         self.indent -= 1;
         self.line("}");
-        self.vals.push((b, t));
+        self.push_val(b, t, true);
         Ok(())
     }
 
@@ -926,12 +1170,12 @@ impl Gen<'_, '_> {
         self.loops += 1;
         self.slots.push((acc.clone(), acc_t));
         let r = self.scoped(depth, |g, d| {
-            g.vals.push((i.clone(), int(false, 32)));
+            g.push_val(i.clone(), int(false, 32), false);
             g.statements(d)?;
             // Fold something into the accumulator.
             let a = g.fresh();
             g.line(format!("{a} = load {acc}"));
-            g.vals.push((a.clone(), acc_t));
+            g.push_val(a.clone(), acc_t, true);
             let v = g.expr(acc_t)?;
             g.line(format!("store {acc}, {v}"));
             if g.u.ratio(1, 8)? {
@@ -960,7 +1204,7 @@ impl Gen<'_, '_> {
         self.line("}");
         let r = self.fresh();
         self.line(format!("{r} = load {acc}"));
-        self.vals.push((r, acc_t));
+        self.push_val(r, acc_t, true);
         Ok(())
     }
 
@@ -974,7 +1218,7 @@ impl Gen<'_, '_> {
     fn switch(&mut self, depth: usize) -> Result<()> {
         let st = self.int_ty()?;
         let (_, bits) = st.int().unwrap_or((false, 32));
-        // (The verifier rejects case ranges on integers wider than 128 bits.)
+        // (The compiler does not lower `switch_br` on integers wider than 128 bits yet.)
         if !(4..=128).contains(&bits) {
             return Ok(());
         }
@@ -1023,21 +1267,21 @@ impl Gen<'_, '_> {
         self.line("}");
         self.indent -= 1;
         self.line("}");
-        self.vals.push((b, t));
+        self.push_val(b, t, true);
         Ok(())
     }
 
     fn slot_op(&mut self) -> Result<()> {
         if !self.globals.is_empty() && self.u.ratio(1, 3)? {
             let i = self.u.choose_index(self.globals.len())?;
-            let (g, t) = self.globals[i].clone();
-            if self.u.arbitrary()? {
-                let v = self.operand(t)?;
-                self.line(format!("store {g}, {v}"));
+            let g = self.globals[i].clone();
+            if g.var && self.u.arbitrary()? {
+                let v = self.global_operand(g.ty)?;
+                self.line(format!("store {}, {v}", g.name));
             } else {
                 let r = self.fresh();
-                self.line(format!("{r} = load {g}"));
-                self.vals.push((r, t));
+                self.line(format!("{r} = load {}", g.name));
+                self.push_val(r, g.ty, false);
             }
             return Ok(());
         }
@@ -1058,7 +1302,7 @@ impl Gen<'_, '_> {
         } else {
             let r = self.fresh();
             self.line(format!("{r} = load {s}"));
-            self.vals.push((r, t));
+            self.push_val(r, t, true);
         }
         Ok(())
     }

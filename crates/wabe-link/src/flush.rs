@@ -4,13 +4,16 @@
 //! updated and flushed again. The steps:
 //!
 //! 1. **Exports**: the explicit ones, then `--export NAME`, then the entry.
-//! 2. **Scan**: every code atom's MIR and every data atom's relocations are checked (each
-//!    operand names a live symbol of the right kind) and give the referenced functions and the
-//!    table slots, in order of first use.
-//! 3. **Indices**: referenced imports first (in symbol order), then defined functions; global 0
+//! 2. **Mark** (`gc_sections`, the default, as wasm-ld's `--gc-sections`): the symbols
+//!    reachable from the exports through MIR symbol operands and data relocations are live;
+//!    the rest is left out of the module.
+//! 3. **Scan**: every code atom's MIR and every data atom's relocations are checked (each
+//!    operand names a live symbol of the right kind); those of live atoms give the referenced
+//!    functions and the table slots, in order of first use.
+//! 4. **Indices**: referenced imports first (in symbol order), then defined functions; global 0
 //!    is `__stack_pointer`, then one immutable global per exported data symbol.
-//! 4. **Memory** (wasm-ld's rules): see [`MemoryLayout`].
-//! 5. **Write**: sections in the standard order, each function body emitted once from its MIR
+//! 5. **Memory** (wasm-ld's rules): see [`MemoryLayout`].
+//! 6. **Write**: sections in the standard order, each function body emitted once from its MIR
 //!    with final indices (shortest LEBs), data with its relocations applied, then the `name`
 //!    and `producers` custom sections.
 
@@ -82,7 +85,8 @@ pub struct DataSymbolLayout {
     pub name: String,
     /// Its output segment.
     pub segment: Segment,
-    /// Its address at the last flush (identical anonymous constants share one).
+    /// Its address at the last flush (identical anonymous constants share one; `None` when
+    /// garbage-collected).
     pub address: Option<u64>,
     /// Its size in bytes.
     pub size: u64,
@@ -241,21 +245,38 @@ impl Linker {
         for &(_, sym) in &exports {
             scan.reference(sym);
         }
+        let live = self.mark_live(&exports);
 
-        // Scan code and data, in output order (so table slots are numbered canonically).
+        // Scan code and data, in output order (so table slots are numbered canonically). Dead
+        // atoms are checked too, into a scratch scan that records nothing.
+        let mut dead_scan: Option<Scan> = None;
         for &a in &atom_order {
             let atom = &self.atoms[a.0 as usize];
+            let scan = if live[atom.symbol.0 as usize] {
+                &mut scan
+            } else {
+                dead_scan.get_or_insert_with(|| Scan {
+                    values: vec![SymbolValue::EMPTY; self.symbols.len()],
+                    referenced: vec![false; self.symbols.len()],
+                    table: Vec::new(),
+                })
+            };
             match &atom.kind {
                 AtomKind::Code(None) => {
                     return Err(LinkError::MissingBody {
                         name: self.display_name(atom.symbol),
                     })
                 }
-                AtomKind::Code(Some(body)) => self.scan_body(atom.symbol, body, &mut scan)?,
-                AtomKind::Data { bytes, .. } => self.scan_data(atom, bytes.len(), &mut scan)?,
+                AtomKind::Code(Some(body)) => self.scan_body(atom.symbol, body, scan)?,
+                AtomKind::Data { bytes, .. } => self.scan_data(atom, bytes.len(), scan)?,
                 AtomKind::Zeros { .. } | AtomKind::Free => {}
             }
         }
+        let live_order: Vec<AtomIndex> = atom_order
+            .iter()
+            .copied()
+            .filter(|a| live[self.atoms[a.0 as usize].symbol.0 as usize])
+            .collect();
 
         // Function indices: referenced imports, then definitions.
         let mut imports = Vec::new();
@@ -266,7 +287,7 @@ impl Linker {
             let referenced = scan.referenced[i];
             match s.kind {
                 SymbolKind::Function { ty, def } => match def {
-                    FunctionDef::Defined(atom) => defined.push((sym, atom, ty)),
+                    FunctionDef::Defined(atom) if live[i] => defined.push((sym, atom, ty)),
                     FunctionDef::Import { module, field } if referenced => {
                         imports.push(ImportedFunc {
                             module,
@@ -322,7 +343,7 @@ impl Linker {
             }
         }
 
-        let (layout, placed) = self.layout_memory(&mut scan, &top, &atom_order)?;
+        let (layout, placed) = self.layout_memory(&mut scan, &top, &live_order)?;
         let out = self.write_module(
             &scan,
             &imports,
@@ -384,7 +405,44 @@ impl Linker {
             .collect()
     }
 
-    /// Live symbols that are not local data, by order key (then index).
+    /// Which symbols an executable keeps (indexed by symbol). With `gc_sections` (the
+    /// default, as wasm-ld), those reachable from the exports (which include the `--export`
+    /// names and the entry) through the symbol operands of function bodies (`call`,
+    /// `return_call`, table indices, data addresses) and the relocations of data; without it,
+    /// every symbol. Liveness depends on the program only, never on symbol history, so an
+    /// incremental update keeps exactly what a fresh build keeps.
+    fn mark_live(&self, exports: &[(String, SymbolIndex)]) -> Vec<bool> {
+        if !self.options.gc_sections {
+            return vec![true; self.symbols.len()];
+        }
+        let mut live = vec![false; self.symbols.len()];
+        let mut work: Vec<SymbolIndex> = exports.iter().map(|&(_, sym)| sym).collect();
+        while let Some(sym) = work.pop() {
+            match live.get_mut(sym.0 as usize) {
+                Some(l) if !*l => *l = true,
+                _ => continue,
+            }
+            let Some(atom) = self.atom_of(sym) else {
+                continue;
+            };
+            let atom = &self.atoms[atom.0 as usize];
+            match &atom.kind {
+                AtomKind::Code(Some(body)) => {
+                    for (tag, data) in body.tags.iter().zip(&body.data) {
+                        if matches!(tag.immediate(), Imm::Func | Imm::TableIndex | Imm::MemAddr) {
+                            work.push(SymbolIndex(data.a));
+                        }
+                    }
+                }
+                AtomKind::Data { .. } => work.extend(atom.relocs.iter().map(|r| r.symbol)),
+                _ => {}
+            }
+        }
+        live
+    }
+
+    /// Live symbols that are not local data, by order key, then name (so that symbols given
+    /// the same key, such as the driver's helper functions, are ordered by name), then index.
     pub(crate) fn top_level_order(&self) -> Vec<SymbolIndex> {
         let mut top: Vec<SymbolIndex> = self
             .symbols
@@ -399,7 +457,16 @@ impl Linker {
             })
             .map(|(i, _)| SymbolIndex(i as u32))
             .collect();
-        top.sort_by_key(|s| (self.symbols[s.0 as usize].order, s.0));
+        let name = |s: SymbolIndex| self.symbols[s.0 as usize].name.map(|n| self.names.str(n));
+        top.sort_by(|&a, &b| {
+            let (ka, kb) = (
+                self.symbols[a.0 as usize].order,
+                self.symbols[b.0 as usize].order,
+            );
+            ka.cmp(&kb)
+                .then_with(|| name(a).cmp(&name(b)))
+                .then(a.0.cmp(&b.0))
+        });
         top
     }
 
@@ -1030,8 +1097,13 @@ impl Linker {
             functions.append_to(&mut out);
         }
 
-        // table
-        if !o.import_table && (!scan.table.is_empty() || o.export_table) {
+        // table (also when no function has its address taken but a body calls through a
+        // pointer: `call_indirect` needs table 0 to validate, and traps on its null slot)
+        let calls_indirect = defined.iter().any(|&(_, atom, _)| {
+            matches!(&self.atoms[atom.0 as usize].kind, AtomKind::Code(Some(body))
+                if body.tags.iter().any(|t| t.immediate() == Imm::CallIndirect))
+        });
+        if !o.import_table && (!scan.table.is_empty() || o.export_table || calls_indirect) {
             let mut tables = TableSection::new();
             tables.table(TableType {
                 element_type: RefType::FUNCREF,

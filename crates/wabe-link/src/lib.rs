@@ -25,12 +25,14 @@
 //! ## Determinism and incremental updates
 //!
 //! Every symbol has an order key ([`Linker::set_symbol_order`]; by default its creation
-//! sequence). A flush orders functions, imports, exports and top-level data by key, places
-//! each atom's local atoms right after it, numbers table slots in that order and renumbers the
-//! type section to the types in use. So the module depends on what is defined, not on the
+//! sequence; equal keys are ordered by name). A flush orders functions, imports, exports and
+//! top-level data by key, places each atom's local atoms right after it, numbers table slots
+//! in that order and renumbers the type section to the types in use. So the module depends on what is defined, not on the
 //! indices the free lists handed out: replacing one declaration ([`Linker::free_symbol`],
 //! [`Linker::clear_locals`], [`Linker::define_data`], [`Linker::set_function_body`]) and
-//! flushing again gives the same bytes as a fresh link of the same program.
+//! flushing again gives the same bytes as a fresh link of the same program. Executables are
+//! garbage-collected from the exports ([`LinkOptions::gc_sections`], wasm-ld's default), which
+//! depends on the program only.
 //!
 //! ## Data
 //!
@@ -121,6 +123,14 @@ pub struct LinkOptions {
     /// `--allow-undefined`: referenced undefined functions become imports from `env`, and
     /// undefined data symbols have address 0.
     pub allow_undefined: bool,
+    /// `--gc-sections` (the default) / `--no-gc-sections`: leave out of an executable the
+    /// functions and data that nothing live refers to, starting from the exports, `--export`
+    /// names, the entry (and, for objects, `NO_STRIP` symbols).
+    pub gc_sections: bool,
+    /// `--export-all`: export every defined function with global binding. In wabe's own
+    /// programs only `export fn`s are global (other definitions are local, as in the objects
+    /// wabe writes), so this adds the global functions of linked C or Zig objects.
+    pub export_all: bool,
 }
 
 impl Default for LinkOptions {
@@ -140,6 +150,8 @@ impl Default for LinkOptions {
             entry: None,
             no_entry: false,
             allow_undefined: false,
+            gc_sections: true,
+            export_all: false,
         }
     }
 }

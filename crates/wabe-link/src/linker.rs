@@ -343,8 +343,9 @@ impl Linker {
 
     /// Sets the output order key of a symbol. Functions (imports, then definitions), exports
     /// and top-level data are laid out by increasing key; symbols without an explicit key
-    /// follow, in creation order. A driver that gives every declaration its position in the
-    /// program as key gets the same module from an incremental update as from a fresh build.
+    /// follow, in creation order; symbols with equal keys are ordered by name. A driver that
+    /// gives every declaration its position in the program as key gets the same module from an
+    /// incremental update as from a fresh build.
     pub fn set_symbol_order(&mut self, sym: SymbolIndex, key: u32) -> Result<(), LinkError> {
         self.live(sym)?;
         self.symbols[sym.0 as usize].order = u64::from(key);

@@ -235,6 +235,7 @@ impl<'m> Compilation<'m> {
         for (name, &(_, sym)) in &old_by_name {
             if !kept.contains(name) {
                 self.linker.free_symbol(sym)?;
+                self.helpers.forget(sym);
             }
         }
         self.module = Cow::Owned(module);
@@ -285,6 +286,7 @@ impl<'m> Compilation<'m> {
         }
         if let Some(sym) = self.symbols[decl.0 as usize] {
             self.linker.free_symbol(sym)?;
+            self.helpers.forget(sym);
         }
         let module = self.module.to_mut();
         module.decls.remove(decl.0 as usize);

@@ -4,6 +4,21 @@
 //! `main`'s result, and whether the run trapped (NaNs compare as NaNs: both sides print them as
 //! `NaN`).
 //!
+//! The final memory of every `const` and `var` is compared too (issue 6, item 3): after a run
+//! that returned, each global's bytes are read from the interpreter's memory and from the wasm
+//! instance's memory (at the address the linker gave it, [`crate::Compilation::data_address`])
+//! and rendered as text by its type ([`render_globals`]), and the two renderings must be equal.
+//! The rendering reads only what a program could observe: fields, elements, the payload of an
+//! optional only when it is non-null, of an error union only without an error, of a tagged
+//! union only its active field (bare unions are skipped: which field is live is not in memory);
+//! padding is never read. Integers are rendered from all their bytes, so that the normalized
+//! representation in memory is checked too; NaNs of one float type are equal whatever their
+//! payload. Pointers differ by layout, so they are *translated*: a data pointer is rendered as
+//! the declaration it points into and the offset (`@g2+4`; the end of a declaration is matched
+//! only when no declaration contains the address), a function pointer as the function's name,
+//! null as `null`, and an address outside every declaration (anonymous data such as string
+//! literals, or the stack) as `?`. The elements of an empty slice are not read, nor its pointer.
+//!
 //! Programs come from `wabe-fuzzgen`. A program that hits illegal behaviour in the interpreter
 //! (an `add` that overflows, ...) or runs out of its step budget is *discarded*: its compiled
 //! behaviour is allowed to be anything. A program the compiler rejects as `unsupported` is
@@ -20,30 +35,36 @@
 //! `WABE_DIFF_SEED` and `WABE_DIFF_OUT` make it a longer fuzzing session (see `cargo xtask
 //! fuzz`).
 
-use crate::run::{invoke, RunError};
+use crate::run::{invoke_with_memory, RunError};
 use arbitrary::Unstructured;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use wabe_air::{DeclIndex, DeclKind, Module};
 use wabe_fuzzgen::{generate, Config, Program};
 use wabe_interp::{Limits, PrintHost, Stop};
+use wabe_types::{PtrSize, TypeId, TypeKey};
 
-/// What a run showed: printed lines, then either results or a trap.
+/// What a run showed: printed lines, then either results or a trap, and the final values of
+/// the globals.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observed {
     /// Lines printed through the `print_*` imports.
     pub printed: Vec<String>,
     /// `Ok(results)` or `Err(trap reason)`.
     pub outcome: Result<Vec<String>, String>,
+    /// The final value of each global in memory, rendered by [`render_globals`] (empty after
+    /// a trap).
+    pub globals: Vec<String>,
 }
 
 impl Observed {
-    /// Whether two runs agree: the same lines and results, or the same lines and both
-    /// trapped (trap messages differ between the engines and are not compared).
+    /// Whether two runs agree: the same lines, results and globals, or the same lines and
+    /// both trapped (trap messages differ between the engines and are not compared).
     pub fn agrees_with(&self, other: &Observed) -> bool {
         self.printed == other.printed
             && match (&self.outcome, &other.outcome) {
-                (Ok(a), Ok(b)) => a == b,
+                (Ok(a), Ok(b)) => a == b && self.globals == other.globals,
                 (Err(_), Err(_)) => true,
                 _ => false,
             }
@@ -114,14 +135,21 @@ pub fn check_program(p: &Program) -> Verdict {
         max_steps: STEP_LIMIT,
         ..Limits::default()
     };
-    let interp = match wabe_interp::run(&module, &mut host, &p.entry, &p.args, limits) {
+    let mut it = match wabe_interp::Interpreter::new(&module, limits) {
+        Ok(it) => it,
+        Err(e) => return Verdict::Invalid(format!("the interpreter: {e}")),
+    };
+    let interp = match wabe_interp::run_in(&mut it, &module, &mut host, &p.entry, &p.args) {
+        // (The globals are rendered below, once the linker has said which it kept.)
         Ok(r) => Observed {
             printed: host.printed,
             outcome: Ok(r.values),
+            globals: Vec::new(),
         },
         Err(Stop::Trap(reason)) => Observed {
             printed: host.printed,
             outcome: Err(reason),
+            globals: Vec::new(),
         },
         Err(Stop::Illegal(what)) => {
             return Verdict::Discarded(format!("illegal behaviour: {what}"))
@@ -129,27 +157,38 @@ pub fn check_program(p: &Program) -> Verdict {
         Err(Stop::StepLimit(n)) => return Verdict::Discarded(format!("more than {n} steps")),
         Err(e) => return Verdict::Invalid(format!("the interpreter: {e}")),
     };
-    let wasm = match crate::Compilation::new(&module, &crate::Options::default())
-        .and_then(|mut c| c.flush())
-    {
-        Ok(w) => w,
-        Err(e) => {
-            let msg = e.to_string();
-            return if msg.contains("unsupported") {
-                Verdict::Unsupported(msg)
-            } else {
-                Verdict::CompileError(msg)
-            };
-        }
+    let mut compilation = match crate::Compilation::new(&module, &crate::Options::default()) {
+        Ok(c) => c,
+        Err(e) => return compile_failure(e),
     };
-    let wasm = match invoke(&module, &wasm, &p.entry, &p.args) {
-        Ok(r) => Observed {
-            printed: r.printed,
-            outcome: Ok(r.values),
-        },
+    let wasm = match compilation.flush() {
+        Ok(w) => w,
+        Err(e) => return compile_failure(e),
+    };
+    let mut interp = interp;
+    let wasm = match invoke_with_memory(&module, &wasm, &p.entry, &p.args) {
+        Ok((r, memory)) => {
+            // Globals the linker left out (nothing refers to them) cannot be observed.
+            let view = Layout::of_compilation(&module, &compilation);
+            let mut iview = Layout::of_interpreter(&module, &it);
+            for (i, a) in iview.data.iter_mut().enumerate() {
+                if view.data[i].is_none() {
+                    *a = None;
+                }
+            }
+            if interp.outcome.is_ok() {
+                interp.globals = render_globals(&module, it.memory(), &iview);
+            }
+            Observed {
+                printed: r.printed,
+                outcome: Ok(r.values),
+                globals: render_globals(&module, &memory, &view),
+            }
+        }
         Err(RunError::Trap { reason, printed }) => Observed {
             printed,
             outcome: Err(reason),
+            globals: Vec::new(),
         },
         Err(e) => return Verdict::CompileError(format!("the compiled module: {e}")),
     };
@@ -157,6 +196,271 @@ pub fn check_program(p: &Program) -> Verdict {
         Verdict::Match
     } else {
         Verdict::Mismatch { interp, wasm }
+    }
+}
+
+fn compile_failure(e: crate::Error) -> Verdict {
+    let msg = e.to_string();
+    if msg.contains("unsupported") {
+        Verdict::Unsupported(msg)
+    } else {
+        Verdict::CompileError(msg)
+    }
+}
+
+/// Where one reading put the declarations: the data address of each `const`/`var` (`None`
+/// when it is not in memory) and the function-pointer value of each function.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// Per declaration, the data address.
+    pub data: Vec<Option<u64>>,
+    /// Per declaration, the table index (function pointer value).
+    pub table: Vec<Option<u64>>,
+}
+
+impl Layout {
+    /// The interpreter's layout.
+    pub fn of_interpreter(module: &Module, it: &wabe_interp::Interpreter<'_>) -> Layout {
+        let mut l = Layout::default();
+        for (i, d) in module.decls.iter().enumerate() {
+            let a = it.decl_address(DeclIndex(i as u32));
+            let is_data = matches!(d.kind, DeclKind::Const(_) | DeclKind::Var(_));
+            l.data.push(is_data.then_some(a));
+            l.table.push((!is_data).then_some(a));
+        }
+        l
+    }
+
+    /// The layout of a flushed compilation.
+    pub fn of_compilation(module: &Module, c: &crate::Compilation<'_>) -> Layout {
+        let mut l = Layout::default();
+        for i in 0..module.decls.len() {
+            let d = DeclIndex(i as u32);
+            l.data.push(c.data_address(d));
+            l.table.push(c.table_index(d).map(u64::from));
+        }
+        l
+    }
+}
+
+/// The final value of every `const` and `var` placed in `memory` by `layout`, one line each
+/// (`NAME = VALUE`), read as described in the module docs.
+pub fn render_globals(module: &Module, memory: &[u8], layout: &Layout) -> Vec<String> {
+    let r = Render {
+        module,
+        memory,
+        layout,
+    };
+    let mut out = Vec::new();
+    for (i, d) in module.decls.iter().enumerate() {
+        let (DeclKind::Const(g) | DeclKind::Var(g)) = &d.kind else {
+            continue;
+        };
+        let Some(addr) = layout.data[i] else {
+            continue;
+        };
+        let mut s = String::new();
+        r.value(g.ty, addr, &mut s, 0);
+        out.push(format!("{} = {s}", module.name_str(d.name)));
+    }
+    out
+}
+
+struct Render<'a> {
+    module: &'a Module,
+    memory: &'a [u8],
+    layout: &'a Layout,
+}
+
+impl Render<'_> {
+    fn bytes(&self, addr: u64, len: u64) -> Option<&[u8]> {
+        let end = addr.checked_add(len)?;
+        self.memory.get(addr as usize..end as usize)
+    }
+
+    fn uint(&self, addr: u64, len: u64) -> Option<u64> {
+        let b = self.bytes(addr, len.min(8))?;
+        Some(b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64))
+    }
+
+    fn data_pointer(&self, p: u64) -> String {
+        if p == 0 {
+            return "null".into();
+        }
+        let pool = &self.module.types;
+        let mut end_match = None;
+        for (i, d) in self.module.decls.iter().enumerate() {
+            let (DeclKind::Const(g) | DeclKind::Var(g)) = &d.kind else {
+                continue;
+            };
+            let Some(a) = self.layout.data[i] else {
+                continue;
+            };
+            let size = pool.abi_size(g.ty);
+            let name = self.module.name_str(d.name);
+            if p >= a && p - a < size {
+                return format!("@{name}+{}", p - a);
+            }
+            if p == a + size && end_match.is_none() {
+                end_match = Some(format!("@{name}+{size}"));
+            }
+        }
+        end_match.unwrap_or_else(|| "?".into())
+    }
+
+    fn fn_pointer(&self, p: u64) -> String {
+        if p == 0 {
+            return "null".into();
+        }
+        match self.layout.table.iter().position(|&t| t == Some(p)) {
+            Some(i) => format!("@{}", self.module.name_str(self.module.decls[i].name)),
+            None => "?".into(),
+        }
+    }
+
+    fn pointer(&self, ptr_ty: TypeId, addr: u64, out: &mut String) {
+        let pool = &self.module.types;
+        let size = pool.target().ptr_size();
+        let Some(p) = self.uint(addr, size) else {
+            out.push_str("<out of memory>");
+            return;
+        };
+        let to_fn = pool
+            .ptr_info(ptr_ty)
+            .is_some_and(|i| matches!(pool.key(i.child), TypeKey::Fn { .. }));
+        out.push_str(&if to_fn {
+            self.fn_pointer(p)
+        } else {
+            self.data_pointer(p)
+        });
+    }
+
+    fn value(&self, ty: TypeId, addr: u64, out: &mut String, depth: u32) {
+        let pool = &self.module.types;
+        let size = pool.abi_size(ty);
+        if size == 0 {
+            out.push_str("{}");
+            return;
+        }
+        if depth > 64 {
+            out.push_str("...");
+            return;
+        }
+        match pool.key(ty) {
+            TypeKey::Float(f) => {
+                let Some(b) = self.bytes(addr, size) else {
+                    out.push_str("<out of memory>");
+                    return;
+                };
+                let mut raw = [0u8; 16];
+                raw[..b.len().min(16)].copy_from_slice(&b[..b.len().min(16)]);
+                let bits = u128::from_le_bytes(raw);
+                let x = wabe_interp::float::to_f64(*f, bits);
+                if x.is_nan() {
+                    out.push_str("nan");
+                } else {
+                    let _ = write!(out, "{x:?}");
+                }
+            }
+            TypeKey::Pointer {
+                size: PtrSize::Slice,
+                ..
+            } => {
+                let w = pool.target().ptr_size();
+                let len = self.uint(addr + w, w).unwrap_or(0);
+                if len == 0 {
+                    out.push_str("[]");
+                } else {
+                    out.push('[');
+                    self.pointer(ty, addr, out);
+                    let _ = write!(out, "; {len}]");
+                }
+            }
+            TypeKey::Pointer { .. } => self.pointer(ty, addr, out),
+            TypeKey::Array { len, elem } => {
+                let esize = pool.abi_size(*elem);
+                out.push('[');
+                for i in 0..*len {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.value(*elem, addr + i * esize, out, depth + 1);
+                }
+                out.push(']');
+            }
+            TypeKey::Struct { fields, .. } => {
+                out.push('{');
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.value(f.ty, addr + pool.field_offset(ty, i), out, depth + 1);
+                }
+                out.push('}');
+            }
+            TypeKey::Optional(child) => {
+                if pool.is_pointer_like_optional(ty) {
+                    self.pointer(*child, addr, out);
+                    return;
+                }
+                match self.uint(addr + pool.optional_flag_offset(ty), 1) {
+                    Some(0) => out.push_str("null"),
+                    Some(1) => self.value(*child, addr, out, depth + 1),
+                    other => {
+                        let _ = write!(out, "<flag {other:?}>");
+                    }
+                }
+            }
+            TypeKey::ErrorUnion { error, payload } => {
+                let (eoff, poff) = pool.error_union_offsets(ty);
+                let e = self.uint(addr + eoff, pool.abi_size(*error)).unwrap_or(0);
+                if e != 0 || !pool.has_runtime_bits(*payload) {
+                    let _ = write!(out, "error {e}");
+                } else {
+                    self.value(*payload, addr + poff, out, depth + 1);
+                }
+            }
+            TypeKey::Union { tag: Some(tag), .. } => {
+                let toff = pool.union_tag_offset(ty);
+                let tsize = pool.abi_size(*tag);
+                let t = if tsize == 0 {
+                    0
+                } else {
+                    self.uint(addr + toff, tsize).unwrap_or(u64::MAX)
+                };
+                let field = (0..pool.union_fields(ty).len()).find(|&i| {
+                    pool.union_field_tag(ty, i)
+                        .is_some_and(|v| v.to_u64() == Some(t))
+                });
+                match field {
+                    Some(i) => {
+                        let name = pool.names.resolve(pool.union_fields(ty)[i].name);
+                        let _ = write!(out, ".{name} = ");
+                        let fty = pool.union_fields(ty)[i].ty;
+                        self.value(fty, addr + pool.union_payload_offset(ty), out, depth + 1);
+                    }
+                    None => {
+                        let _ = write!(out, "<tag {t}>");
+                    }
+                }
+            }
+            TypeKey::Union { tag: None, .. } => out.push_str("<bare union>"),
+            TypeKey::Bool => {
+                let _ = write!(out, "{}", self.uint(addr, 1).unwrap_or(u64::MAX));
+            }
+            _ => {
+                // Integers, enums, error sets: all their bytes, most significant first.
+                match self.bytes(addr, size) {
+                    Some(b) => {
+                        out.push_str("0x");
+                        for x in b.iter().rev() {
+                            let _ = write!(out, "{x:02x}");
+                        }
+                    }
+                    None => out.push_str("<out of memory>"),
+                }
+            }
+        }
     }
 }
 
@@ -305,6 +609,9 @@ pub struct Stats {
     pub unsupported: u64,
     /// Failures: mismatches, compile errors of verified programs, invalid programs.
     pub failures: u64,
+    /// What the unsupported programs used (the compiler's message from `unsupported:` on),
+    /// with counts.
+    pub unsupported_kinds: std::collections::BTreeMap<String, u64>,
 }
 
 impl std::fmt::Display for Stats {
@@ -381,7 +688,12 @@ pub fn run_session(s: &Session) -> (Stats, Vec<String>) {
         match &v {
             Verdict::Match => stats.compared += 1,
             Verdict::Discarded(_) => stats.discarded += 1,
-            Verdict::Unsupported(_) => stats.unsupported += 1,
+            Verdict::Unsupported(msg) => {
+                stats.unsupported += 1;
+                let what = msg.split("unsupported: ").nth(1).unwrap_or(msg);
+                let what = what.lines().next().unwrap_or_default().to_string();
+                *stats.unsupported_kinds.entry(what).or_default() += 1;
+            }
             _ => {
                 stats.failures += 1;
                 if let Verdict::Mismatch { .. } = v {
@@ -441,6 +753,9 @@ mod tests {
         };
         let (stats, failures) = run_session(&session);
         eprintln!("differential: {stats}");
+        for (what, n) in &stats.unsupported_kinds {
+            eprintln!("  unsupported {n}x: {what}");
+        }
         assert!(failures.is_empty(), "{stats}\n{}", failures.join("\n\n"));
         assert!(
             stats.generated < 100 || stats.compared * 2 > stats.generated,

@@ -22,6 +22,7 @@
 mod data;
 pub mod diag;
 pub mod differential;
+mod helpers;
 pub mod run;
 
 use std::borrow::Cow;
@@ -99,6 +100,7 @@ pub struct Compilation<'m> {
     linker: Linker,
     symbols: Vec<Option<SymbolIndex>>,
     options: Options,
+    helpers: helpers::Helpers,
 }
 
 struct Ctx<'a> {
@@ -109,6 +111,9 @@ struct Ctx<'a> {
     owner: Option<SymbolIndex>,
     /// Constant operands already lowered for this function.
     constants: HashMap<(wabe_types::TypeId, wabe_types::Value), SymbolIndex>,
+    helpers: &'a mut helpers::Helpers,
+    /// The helpers the function being generated calls.
+    used: Vec<SymbolIndex>,
 }
 
 impl wabe_funcgen::Context for Ctx<'_> {
@@ -149,18 +154,41 @@ impl wabe_funcgen::Context for Ctx<'_> {
             &mut dyn wabe_funcgen::Context,
         ) -> Result<wabe_mir::MirFunction, String>,
     ) -> Result<SymbolIndex, String> {
-        // Each helper is emitted once per module, under its (reserved `__wabe_`) name.
-        if let Some(sym) = self.linker.symbol_by_name(name) {
+        // Each helper is emitted once per module, under its (reserved `__wabe_`) name, after
+        // all declarations (see `helpers.rs`).
+        if let Some(sym) = self.helpers.symbol(name) {
+            self.used.push(sym);
             return Ok(sym);
         }
         let sym = self
             .linker
             .declare_function(name, params, results)
             .map_err(|e| e.to_string())?;
-        let mir = build(self)?;
+        self.linker
+            .set_symbol_order(sym, helpers::HELPER_ORDER)
+            .map_err(|e| e.to_string())?;
+        // The helper is generated as a function of its own: it owns its constant operands
+        // and calls helpers of its own.
+        let owner = self.owner.replace(sym);
+        let constants = std::mem::take(&mut self.constants);
+        let used = std::mem::take(&mut self.used);
+        let mir = build(self);
+        self.owner = owner;
+        self.constants = constants;
+        let helper_uses = std::mem::replace(&mut self.used, used);
+        let mir = match mir {
+            Ok(mir) => mir,
+            Err(e) => {
+                let _ = self.linker.free_symbol(sym);
+                return Err(e);
+            }
+        };
         self.linker
             .set_function_body(sym, mir)
             .map_err(|e| e.to_string())?;
+        self.helpers.add(name, sym);
+        self.helpers.set_uses(sym, helper_uses);
+        self.used.push(sym);
         Ok(sym)
     }
 }
@@ -176,6 +204,7 @@ impl<'m> Compilation<'m> {
             linker: Linker::new(link_options),
             symbols: vec![None; module.decls.len()],
             options: options.clone(),
+            helpers: helpers::Helpers::default(),
         };
         c.declare_all()?;
         for i in 0..module.decls.len() {
@@ -240,8 +269,12 @@ impl<'m> Compilation<'m> {
                     module: m,
                     owner: Some(sym),
                     constants: HashMap::new(),
+                    helpers: &mut self.helpers,
+                    used: Vec::new(),
                 };
                 let mir = wabe_funcgen::generate(m, decl, &mut ctx, &self.options.codegen)?;
+                let used = std::mem::take(&mut ctx.used);
+                self.helpers.set_uses(sym, used);
                 self.linker.set_function_body(sym, mir)?;
                 Ok(())
             }
@@ -266,6 +299,7 @@ impl<'m> Compilation<'m> {
     pub fn print_mir(module: &Module, options: &Options) -> Result<String, Error> {
         let mut out = String::new();
         let mut linker = Linker::new(options.link.clone());
+        let mut helpers = helpers::Helpers::default();
         let symbols: Vec<Option<SymbolIndex>> = (0..module.decls.len())
             .map(|i| Some(SymbolIndex(i as u32)))
             .collect();
@@ -279,6 +313,8 @@ impl<'m> Compilation<'m> {
                     module,
                     owner: Some(owner),
                     constants: HashMap::new(),
+                    helpers: &mut helpers,
+                    used: Vec::new(),
                 };
                 let mir = wabe_funcgen::generate(
                     module,
@@ -298,15 +334,36 @@ impl<'m> Compilation<'m> {
 
     /// Lays out and writes the module.
     pub fn flush(&mut self) -> Result<Vec<u8>, Error> {
+        self.helpers.collect(&mut self.linker)?;
         let m: &Module = &self.module;
         self.linker
             .set_error_names(m.types.error_names().map(|n| m.name_str(n)));
         Ok(self.linker.flush()?)
     }
 
+    /// The address of a `const`/`var` in the module written by the last [`flush`](Self::flush)
+    /// (`None` before a flush, for other declarations, or for data left out of the module).
+    pub fn data_address(&self, decl: DeclIndex) -> Option<u64> {
+        let m: &Module = &self.module;
+        match m.decls.get(decl.0 as usize)?.kind {
+            DeclKind::Const(_) | DeclKind::Var(_) => {
+                self.linker.data_address(self.symbols[decl.0 as usize]?)
+            }
+            _ => None,
+        }
+    }
+
+    /// The table slot of a function in the module written by the last
+    /// [`flush`](Self::flush) (`None` when its address is not taken).
+    pub fn table_index(&self, decl: DeclIndex) -> Option<u32> {
+        self.linker
+            .table_index(self.symbols.get(decl.0 as usize).copied()??)
+    }
+
     /// Lays out and writes a relocatable object (WebAssembly/tool-conventions Linking.md), for
     /// `wasm-ld` or [`wabe_link::object::link`]; see [`wabe_link::Linker::flush_object`].
     pub fn flush_object(&mut self) -> Result<Vec<u8>, Error> {
+        self.helpers.collect(&mut self.linker)?;
         let m: &Module = &self.module;
         self.linker
             .set_error_names(m.types.error_names().map(|n| m.name_str(n)));

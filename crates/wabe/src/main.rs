@@ -76,9 +76,13 @@ struct LinkArgs {
     /// Allow undefined symbols (they become imports).
     #[arg(long)]
     allow_undefined: bool,
-    /// Keep unreferenced functions and data when linking objects.
+    /// Keep functions and data that nothing exported refers to.
     #[arg(long)]
     no_gc_sections: bool,
+    /// Export every defined function with global binding (`export fn`s and the global
+    /// functions of linked objects).
+    #[arg(long)]
+    export_all: bool,
     /// Target features, e.g. `+tail-call,-bulk-memory`.
     #[arg(long, value_name = "FEATURES")]
     features: Option<String>,
@@ -165,6 +169,8 @@ fn options(link: &LinkArgs) -> Result<Options, String> {
     l.entry = link.entry.clone();
     l.no_entry = link.no_entry;
     l.allow_undefined = link.allow_undefined;
+    l.gc_sections = !link.no_gc_sections;
+    l.export_all = link.export_all;
     if let Some(f) = &link.features {
         o.codegen.apply_features(f)?;
     }
@@ -295,10 +301,7 @@ fn link_objects(
         })?;
         inputs.push((f.display().to_string(), bytes));
     }
-    let options = wabe_link::object::ObjectLinkOptions {
-        link: opts.link,
-        gc_sections: !link.no_gc_sections,
-    };
+    let options = wabe_link::object::ObjectLinkOptions { link: opts.link };
     wabe_link::object::link(inputs, &options).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)

@@ -70,6 +70,17 @@ pub fn invoke(
     name: &str,
     args: &[String],
 ) -> Result<RunOutput, RunError> {
+    invoke_with_memory(module, wasm, name, args).map(|(out, _)| out)
+}
+
+/// Like [`invoke`], and also returns the contents of the module's exported memory `memory`
+/// after the call (empty when it exports none), for comparing the final values of globals.
+pub fn invoke_with_memory(
+    module: &Module,
+    wasm: &[u8],
+    name: &str,
+    args: &[String],
+) -> Result<(RunOutput, Vec<u8>), RunError> {
     let (params, ret) = export_signature(module, name)?;
     let pool = &module.types;
     let mut wasm_args = Vec::new();
@@ -154,10 +165,17 @@ pub fn invoke(
         .iter()
         .map(|v| format_result(pool, ret, v))
         .collect();
-    Ok(RunOutput {
-        printed: take(&printed),
-        values,
-    })
+    let memory = instance
+        .get_memory(&store, "memory")
+        .map(|m| m.data(&store).to_vec())
+        .unwrap_or_default();
+    Ok((
+        RunOutput {
+            printed: take(&printed),
+            values,
+        },
+        memory,
+    ))
 }
 
 fn export_signature(module: &Module, name: &str) -> Result<(Vec<TypeId>, TypeId), RunError> {

@@ -1804,3 +1804,24 @@ mod mutate {
         }
     }
 }
+
+#[test]
+fn case_ranges_on_wide_integers() {
+    // Ranges on integers wider than 128 bits are accepted; `else` stays required.
+    let ok = "fn f(%x: i190) u32 {\n  switch_br %x {\n    -5...7, 9 => {\n      ret 1:u32\n    }\n    340282366920938463463374607431768211456...340282366920938463463374607431768211460 => {\n      ret 2:u32\n    }\n    else => {\n      ret 0:u32\n    }\n  }\n}\n";
+    assert_eq!(text_errors(ok), Vec::<String>::new());
+    let no_else =
+        "fn f(%x: u200) u32 {\n  switch_br %x {\n    0...7 => {\n      ret 1:u32\n    }\n  }\n}\n";
+    assert_eq!(
+        text_errors(no_else),
+        vec!["2:3: `switch_br` on `u200` needs an `else` body"]
+    );
+    let bad = "fn f(%x: u200) u32 {\n  switch_br %x {\n    9...7 => {\n      ret 1:u32\n    }\n    3, 5...6, 6 => {\n      ret 2:u32\n    }\n    else => {\n      ret 0:u32\n    }\n  }\n}\n";
+    assert_eq!(
+        text_errors(bad),
+        vec![
+            "2:3: the case range `9...7` is empty",
+            "2:3: switch case value `6` appears more than once"
+        ]
+    );
+}

@@ -114,3 +114,44 @@ fn programs_match_their_expectations() {
         failures.join("\n")
     );
 }
+
+/// Case ranges on an integer wider than 128 bits (the compiler does not lower this yet, so it
+/// is not in `tests/programs/`).
+#[test]
+fn switch_ranges_on_wide_integers() {
+    let src = "
+var w: [5]i190 = .{ -3, 8, 9, 34028236692093846346337460743176821145600, -34028236692093846346337460743176821145600 }
+export fn classify(%i: u32) u32 {
+  %iu = intcast usize, %i
+  %x = ptr_elem_val @w, %iu
+  switch_br %x {
+    -5...7, 9 => {
+      ret 1:u32
+    }
+    34028236692093846346337460743176821145600...34028236692093846346337460743176821145600000 => {
+      ret 2:u32
+    }
+    -34028236692093846346337460743176821145600...-34028236692093846346337460743176821145600 => {
+      ret 3:u32
+    }
+    else => {
+      ret 0:u32
+    }
+  }
+}
+";
+    let mut module = wabe_air::parse(src).unwrap();
+    wabe_air::verify(&mut module).unwrap();
+    for (i, want) in ["1", "0", "1", "2", "3"].iter().enumerate() {
+        let mut host = PrintHost::default();
+        let r = run(
+            &module,
+            &mut host,
+            "classify",
+            &[i.to_string()],
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(r.values, vec![want.to_string()], "element {i}");
+    }
+}

@@ -241,6 +241,17 @@ impl State {
         }
     }
 
+    /// Whether `--export-all` exports symbol `sym` of `file`: a defined function with global
+    /// binding (hidden or not, as wasm-ld), which is the definition its name resolves to.
+    fn exported_by_all(&self, file: u32, sym: u32) -> bool {
+        let s = &self.files[file as usize].symbols[sym as usize];
+        self.options.link.export_all
+            && s.kind == SymKind::Func
+            && s.defined()
+            && !s.is(LOCAL)
+            && self.resolve(file, sym) == self.def_res(file, sym)
+    }
+
     fn name_index(&self, name: &str) -> u32 {
         self.names.get_index_of(name).map_or(u32::MAX, |i| i as u32)
     }
@@ -369,11 +380,13 @@ pub fn link(
     let mut roots: Vec<Res> = Vec::new();
     for (fi, f) in st.files.iter().enumerate() {
         for (si, s) in f.symbols.iter().enumerate() {
-            if s.defined() && (s.is(EXPORTED) || s.is(NO_STRIP)) && s.kind != SymKind::Other {
+            if s.defined() && (s.is(EXPORTED) || s.is(NO_STRIP)) && s.kind != SymKind::Other
+                || st.exported_by_all(fi as u32, si as u32)
+            {
                 roots.push(st.resolve(fi as u32, si as u32));
             }
         }
-        if !options.gc_sections {
+        if !o.gc_sections {
             for (i, func) in f.funcs.iter().enumerate() {
                 if func.import.is_none() && !st.discarded_funcs[fi][i] {
                     roots.push(Res::Func(fi as u32, i as u32));
@@ -682,7 +695,7 @@ pub fn link(
     for (fi, f) in st.files.iter().enumerate() {
         for (si, s) in f.symbols.iter().enumerate() {
             if s.defined()
-                && s.is(EXPORTED)
+                && (s.is(EXPORTED) || st.exported_by_all(fi as u32, si as u32))
                 && st.resolve(fi as u32, si as u32) == st.def_res(fi as u32, si as u32)
             {
                 export(

@@ -15,10 +15,11 @@
 //!    symbol. Local symbols stay in their object. A comdat seen before discards the later
 //!    copy's members. An archive member is loaded when it defines a name that is still
 //!    undefined and strongly referenced, until nothing changes.
-//! 3. **Mark** (garbage collection, on unless `gc_sections` is off): from exported
-//!    (`EXPORTED`) and `NO_STRIP` symbols, `--export` names and the entry, through the
-//!    relocations of each live function and data segment. `__wasm_call_ctors`, when
-//!    referenced, is synthesized and calls the init functions by priority.
+//! 3. **Mark** (garbage collection, on unless `link.gc_sections` is off): from exported
+//!    (`EXPORTED`) and `NO_STRIP` symbols (with `export_all`, every defined global function),
+//!    `--export` names and the entry, through the relocations of each live function and data
+//!    segment. `__wasm_call_ctors`, when referenced, is synthesized and calls the init
+//!    functions by priority.
 //! 4. **Undefined** names that are referenced: a function with an explicit import name (or
 //!    any, with `allow_undefined`) becomes an import; a weak function becomes a stub that
 //!    traps (its address is 0); weak or allowed data has address 0; anything else is
@@ -42,23 +43,11 @@ pub use link::link;
 use crate::{LinkError, LinkOptions};
 
 /// Options of [`link`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectLinkOptions {
-    /// Memory layout, imports, exports, entry, `allow_undefined` (`memory64` must match the
-    /// objects).
+    /// Memory layout, imports, exports, entry, `allow_undefined`, `gc_sections`,
+    /// `export_all` (`memory64` must match the objects).
     pub link: LinkOptions,
-    /// Drop functions and data segments nothing live refers to (`--gc-sections`, the
-    /// default; `--no-gc-sections` turns it off).
-    pub gc_sections: bool,
-}
-
-impl Default for ObjectLinkOptions {
-    fn default() -> Self {
-        ObjectLinkOptions {
-            link: LinkOptions::default(),
-            gc_sections: true,
-        }
-    }
 }
 
 /// Why reading or linking objects failed. Every message names the file and the symbol or

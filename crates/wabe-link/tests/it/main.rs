@@ -3,6 +3,7 @@
 
 mod data;
 mod errors;
+mod gc;
 mod objects;
 mod options;
 mod programs;

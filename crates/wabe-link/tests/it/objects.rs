@@ -278,7 +278,7 @@ fn gc_sections() {
     let gc = link(vec![("a.o".into(), obj.clone())], &opts()).unwrap();
     assert_eq!(fnames(&gc), ["main"]);
     let mut o = opts();
-    o.gc_sections = false;
+    o.link.gc_sections = false;
     let all = link(vec![("a.o".into(), obj)], &o).unwrap();
     assert_eq!(fnames(&all), ["unused", "main"]);
 }

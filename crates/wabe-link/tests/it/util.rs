@@ -52,8 +52,13 @@ pub fn validate(bytes: &[u8]) {
     }
 }
 
+/// The options of most tests: they build modules symbol by symbol and inspect what those hold
+/// without exporting it, so they link without garbage collection (which `gc.rs` tests).
 pub fn options() -> LinkOptions {
-    LinkOptions::default()
+    LinkOptions {
+        gc_sections: false,
+        ..LinkOptions::default()
+    }
 }
 
 /// A linker with one exported function `main` returning 0, flushed.

@@ -195,7 +195,10 @@ export fn touch(%i: usize, %v: u8) u8 {
   ret %r
 }
 ";
-    let wasm = build(src, &Options::default());
+    // `buf` and `counter` are unreferenced: keep them (no garbage collection).
+    let mut o = Options::default();
+    o.link.gc_sections = false;
+    let wasm = build(src, &o);
     assert!(wasm.len() < 2048, "module is {} bytes", wasm.len());
     let s = summary(&wasm);
     assert!(
@@ -223,6 +226,7 @@ fn zero_var_with_imported_memory_is_written() {
     let mut o = Options::default();
     o.link.import_memory = true;
     o.link.export_memory = false;
+    o.link.gc_sections = false;
     let s = summary(&build(src, &o));
     assert_eq!(s.data, [(1024, vec![0; 16])]);
 }
@@ -245,8 +249,10 @@ fn helper() void {
 const fns: [1]*const fn () void = .{ @helper }
 ";
 
+/// Without garbage collection: `c`, `helper` and `fns` are unreferenced.
 fn flags(f: impl FnOnce(&mut wabe_link::LinkOptions)) -> Summary {
     let mut o = Options::default();
+    o.link.gc_sections = false;
     f(&mut o.link);
     summary(&build(FLAGS_SRC, &o))
 }
@@ -408,6 +414,11 @@ export fn la() usize {
   %l = slice_len %s
   ret %l
 }
+export fn lb() usize {
+  %s = load @b
+  %l = slice_len %s
+  ret %l
+}
 ";
     let m = module(src);
     let mut c = Compilation::new(&m, &Options::default()).unwrap();
@@ -449,10 +460,10 @@ fn duplicate_export_is_named() {
 fn data_larger_than_memory_is_named() {
     let mut o = Options::default();
     o.link.max_memory = Some(2 * 65536);
-    let e = link_error("var big: [200000]u8 = undef\n", &o);
+    let e = link_error("export var big: [200000]u8 = undef\n", &o);
     assert!(e.contains("`big`") && e.contains("does not fit"), "{e}");
     let e = link_error(
-        "var a: [3000000000]u8 = undef\nvar b: [3000000000]u8 = undef\n",
+        "export var a: [3000000000]u8 = undef\nexport var b: [3000000000]u8 = undef\n",
         &Options::default(),
     );
     assert!(e.contains("`b`"), "{e}");
@@ -527,7 +538,24 @@ enum Item {
         name: String,
         fns: Vec<String>,
     },
+    /// A function on 128-bit integers, which calls wabe's helper functions: `op` picks
+    /// `mul_wrap` (`__wabe_mul128`, `__wabe_umulh`), `div_trunc` (`__wabe_udivmod128`),
+    /// signed `div_trunc` (`__wabe_sdivmod128`, which calls `__wabe_udivmod128`), or a plain
+    /// `add_wrap` (no helper).
+    Wide {
+        name: String,
+        op: usize,
+        exported: bool,
+    },
 }
+
+/// The helper functions the `Wide` items may use.
+const HELPERS: [&str; 4] = [
+    "__wabe_mul128",
+    "__wabe_umulh",
+    "__wabe_udivmod128",
+    "__wabe_sdivmod128",
+];
 
 impl Item {
     fn name(&self) -> &str {
@@ -538,7 +566,8 @@ impl Item {
             | Item::Ptr { name, .. }
             | Item::Var { name, .. }
             | Item::Func { name, .. }
-            | Item::FnTable { name, .. } => name,
+            | Item::FnTable { name, .. }
+            | Item::Wide { name, .. } => name,
         }
     }
 
@@ -572,6 +601,18 @@ impl Item {
                 fns.len(),
                 fns.iter().map(|f| format!("@{f}")).collect::<Vec<_>>().join(", ")
             ),
+            Item::Wide { name, op, exported } => {
+                let (ty, inst) = [
+                    ("u128", "mul_wrap"),
+                    ("u128", "div_trunc"),
+                    ("i128", "div_trunc"),
+                    ("u128", "add_wrap"),
+                ][*op];
+                format!(
+                    "{}fn {name}(%a: u64, %b: u64) u64 {{\n  %x = intcast {ty}, %a\n  %y = intcast {ty}, %b\n  %r = {inst} %x, %y\n  %t = trunc u64, %r\n  ret %t\n}}\n",
+                    if *exported { "export " } else { "" }
+                )
+            }
         }
     }
 }
@@ -601,7 +642,7 @@ fn random_item(items: &[Item], rng: &mut Rng, fresh: &mut u32) -> Item {
         .iter()
         .filter(|i| matches!(i, Item::Func { .. }))
         .collect();
-    match rng.below(7) {
+    match rng.below(8) {
         0 => Item::Str {
             name,
             text: words[rng.below(words.len())].into(),
@@ -644,6 +685,11 @@ fn random_item(items: &[Item], rng: &mut Rng, fresh: &mut u32) -> Item {
                 .map(|_| fns[rng.below(fns.len())].name().to_string())
                 .collect(),
         },
+        6 => Item::Wide {
+            name,
+            op: rng.below(4),
+            exported: rng.below(3) != 0,
+        },
         _ => Item::Const {
             name,
             value: rng.below(1 << 20) as u32,
@@ -656,7 +702,34 @@ fn edit(items: &mut Vec<Item>, rng: &mut Rng, fresh: &mut u32) -> Vec<String> {
     let words = ["a", "hello", "wabe", "", "data"];
     loop {
         let i = rng.below(items.len().max(1));
-        match rng.below(6) {
+        let wide: Vec<usize> = (0..items.len())
+            .filter(|&k| matches!(items[k], Item::Wide { .. }))
+            .collect();
+        match rng.below(8) {
+            // Add, remove or change a function on 128-bit integers (so the helpers it needs
+            // come and go).
+            6 | 7 if wide.is_empty() || (wide.len() < 2 && rng.below(3) == 0) => {
+                *fresh += 1;
+                let item = Item::Wide {
+                    name: format!("d{fresh}"),
+                    op: rng.below(4),
+                    exported: rng.below(3) != 0,
+                };
+                items.insert(rng.below(items.len() + 1), item);
+                return vec![];
+            }
+            6 | 7 => {
+                let k = wide[rng.below(wide.len())];
+                if wide.len() >= 2 && rng.below(2) == 0 {
+                    items.remove(k);
+                    return vec![];
+                }
+                let Item::Wide { op, .. } = &mut items[k] else {
+                    unreachable!()
+                };
+                *op = (*op + 1 + rng.below(3)) % 4;
+                return vec![items[k].name().to_string()];
+            }
             // Add a declaration anywhere.
             0 | 1 => {
                 let item = random_item(items, rng, fresh);
@@ -704,6 +777,10 @@ fn edit(items: &mut Vec<Item>, rng: &mut Rng, fresh: &mut u32) -> Vec<String> {
                         _ => *add = rng.below(50) as u32,
                     },
                     Item::FnTable { fns, .. } => fns.reverse(),
+                    Item::Wide { op, exported, .. } => match rng.below(3) {
+                        0 => *exported = !*exported,
+                        _ => *op = (*op + 1 + rng.below(3)) % 4,
+                    },
                 }
                 return vec![changed];
             }
@@ -712,34 +789,145 @@ fn edit(items: &mut Vec<Item>, rng: &mut Rng, fresh: &mut u32) -> Vec<String> {
     }
 }
 
-#[test]
-fn incremental_updates_match_fresh_builds() {
-    let mut rng = Rng(0x9e3779b97f4a7c15);
+/// The helper functions a compilation holds.
+fn helpers_of(c: &Compilation<'_>) -> Vec<&'static str> {
+    HELPERS
+        .into_iter()
+        .filter(|h| c.linker().symbol_by_name(h).is_some())
+        .collect()
+}
+
+/// Random edits (adding, removing and changing data, functions, function tables, and functions
+/// that need helper functions); after each, the incremental flush must equal a fresh build's,
+/// byte for byte, and hold the same helpers. Returns how often the set of helpers changed.
+fn random_edits(options: &Options, seed: u64, steps: usize, object: bool) -> usize {
+    let mut rng = Rng(seed);
     let mut fresh_name = 0;
     let mut items = Vec::new();
     for _ in 0..12 {
         let item = random_item(&items, &mut rng, &mut fresh_name);
         items.push(item);
     }
-    let options = Options::default();
+    let flush = |c: &mut Compilation<'_>| {
+        if object {
+            c.flush_object().unwrap()
+        } else {
+            c.flush().unwrap()
+        }
+    };
     let first = module(&program(&items));
-    let mut c = Compilation::new(&first, &options).unwrap();
-    assert_eq!(c.flush().unwrap(), build(&program(&items), &options));
-    for step in 0..40 {
+    let mut c = Compilation::new(&first, options).unwrap();
+    let mut fresh = Compilation::new(&first, options).unwrap();
+    assert_eq!(flush(&mut c), flush(&mut fresh));
+    let mut helpers = helpers_of(&c);
+    let mut helper_changes = 0;
+    for step in 0..steps {
         let changed = edit(&mut items, &mut rng, &mut fresh_name);
         let src = program(&items);
         let m = module(&src);
         let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
         c.update(m.clone(), &refs)
             .unwrap_or_else(|e| panic!("step {step}: {e}\n{src}"));
-        let incremental = c.flush().unwrap();
-        let fresh = Compilation::new(&m, &options).unwrap().flush().unwrap();
-        validate(&incremental);
+        let incremental = flush(&mut c);
+        let mut fresh = Compilation::new(&m, options).unwrap();
+        let expected = flush(&mut fresh);
+        if !object {
+            validate(&incremental);
+        }
         assert!(
-            incremental == fresh,
+            incremental == expected,
             "step {step}: incremental output differs from a fresh build of\n{src}"
         );
+        let now = helpers_of(&c);
+        assert_eq!(now, helpers_of(&fresh), "step {step}: helpers of\n{src}");
+        if now != helpers {
+            helper_changes += 1;
+            helpers = now;
+        }
     }
+    eprintln!("{helper_changes} of {steps} edits changed the helpers");
+    helper_changes
+}
+
+#[test]
+fn incremental_updates_match_fresh_builds() {
+    let changes = random_edits(&Options::default(), 0x9e3779b97f4a7c15, 40, false);
+    assert!(changes >= 4, "only {changes} edits changed the helpers");
+}
+
+#[test]
+fn incremental_updates_match_fresh_builds_without_gc() {
+    // Without garbage collection every function and helper the linker holds is written, so a
+    // helper left behind by an update would show.
+    let mut options = Options::default();
+    options.link.gc_sections = false;
+    let changes = random_edits(&options, 0x2545f4914f6cdd1d, 30, false);
+    assert!(changes >= 4, "only {changes} edits changed the helpers");
+}
+
+#[test]
+fn incremental_objects_match_fresh_objects() {
+    let changes = random_edits(&Options::default(), 0x853c49e6748fea9b, 25, true);
+    assert!(changes >= 3, "only {changes} edits changed the helpers");
+}
+
+#[test]
+fn helpers_follow_their_users() {
+    // Helpers come after every declaration, ordered by name, whichever function needed one
+    // first; a helper nothing calls any more is freed.
+    let div = "export fn d(%a: u128, %b: u128) u128 {\n  %r = div_trunc %a, %b\n  ret %r\n}\n";
+    let mul = "export fn m(%a: u128, %b: u128) u128 {\n  %r = mul_wrap %a, %b\n  ret %r\n}\n";
+    let v1 = module(&format!("{div}{mul}"));
+    let mut c = Compilation::new(&v1, &Options::default()).unwrap();
+    let names = |wasm: &[u8]| -> Vec<String> {
+        let mut out = Vec::new();
+        for p in Parser::new(0).parse_all(wasm) {
+            if let Payload::CustomSection(r) = p.unwrap() {
+                if let wasmparser::KnownCustom::Name(n) = r.as_known() {
+                    for n in n {
+                        if let wasmparser::Name::Function(m) = n.unwrap() {
+                            out.extend(m.into_iter().map(|x| x.unwrap().name.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
+    let all = [
+        "d",
+        "m",
+        "__wabe_mul128",
+        "__wabe_udivmod128",
+        "__wabe_umulh",
+    ];
+    assert_eq!(names(&c.flush().unwrap()), all);
+    // Reversed: the same helper order.
+    let v2 = module(&format!("{mul}{div}"));
+    c.update(v2.clone(), &[]).unwrap();
+    let wasm = c.flush().unwrap();
+    assert_eq!(
+        names(&wasm),
+        [
+            "m",
+            "d",
+            "__wabe_mul128",
+            "__wabe_udivmod128",
+            "__wabe_umulh"
+        ]
+    );
+    assert_eq!(wasm, build(&format!("{mul}{div}"), &Options::default()));
+    // `m` no longer multiplies: `__wabe_mul128` and `__wabe_umulh` are freed.
+    let add = mul.replace("mul_wrap", "add_wrap");
+    c.update(module(&format!("{add}{div}")), &["m"]).unwrap();
+    let wasm = c.flush().unwrap();
+    assert_eq!(names(&wasm), ["m", "d", "__wabe_udivmod128"]);
+    assert_eq!(c.linker().symbol_by_name("__wabe_mul128"), None);
+    assert_eq!(c.linker().symbol_by_name("__wabe_umulh"), None);
+    // Removing `d` frees the last one.
+    c.remove_decl("d").unwrap();
+    assert_eq!(names(&c.flush().unwrap()), ["m"]);
+    assert_eq!(c.linker().symbol_by_name("__wabe_udivmod128"), None);
 }
 
 #[test]

@@ -54,7 +54,7 @@ fn cases(src: &str) -> Vec<Case> {
 }
 
 /// Runs every case of `src` on `wasm`; returns the failures.
-fn check_cases(
+pub(crate) fn check_cases(
     file: &str,
     how: &str,
     module: &wabe_air::Module,
@@ -102,7 +102,7 @@ fn validate_object(wasm: &[u8], what: &str) {
     }
 }
 
-fn compile(src: &str, file: &str) -> (wabe_air::Module, wabe::Options) {
+pub(crate) fn compile(src: &str, file: &str) -> (wabe_air::Module, wabe::Options) {
     let mut module = wabe_air::parse(src).unwrap_or_else(|e| panic!("{file}: {e}"));
     wabe_air::verify(&mut module).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut options = wabe::Options::default();
