@@ -11,12 +11,17 @@ use std::process::Command;
 const ZIGLANG_VERSION: &str = "0.15.2";
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -34,17 +39,31 @@ fn setup() -> Result<()> {
     let tools = root().join(".tools/python");
     let marker = tools.join(format!("ziglang-{ZIGLANG_VERSION}.dist-info"));
     if marker.exists() {
-        eprintln!("ziglang {ZIGLANG_VERSION} is installed in {}", tools.display());
+        eprintln!(
+            "ziglang {ZIGLANG_VERSION} is installed in {}",
+            tools.display()
+        );
         return Ok(());
     }
     std::fs::create_dir_all(&tools)?;
     run(Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--upgrade",
+            "--target",
+        ])
         .arg(&tools)
         .arg(format!("ziglang=={ZIGLANG_VERSION}")))
     .context("installing the pinned `ziglang` package from PyPI (needed by the C interop tests)")?;
     if !marker.exists() {
-        bail!("ziglang {ZIGLANG_VERSION} did not install into {}", tools.display());
+        bail!(
+            "ziglang {ZIGLANG_VERSION} did not install into {}",
+            tools.display()
+        );
     }
     Ok(())
 }
@@ -52,12 +71,23 @@ fn setup() -> Result<()> {
 fn test() -> Result<()> {
     setup()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo().args(["test", "--workspace"]).env("WABE_TOOLS", root().join(".tools")))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("WABE_TOOLS", root().join(".tools")))?;
     // The fuzz targets' smoke tests (the fuzz package is outside the workspace; it shares the
     // workspace's target directory so that the compiler is not built twice).
     let target_dir = root().join("target");
-    run(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml", "--target-dir"]).arg(&target_dir))?;
+    run(cargo()
+        .args(["test", "--manifest-path", "fuzz/Cargo.toml", "--target-dir"])
+        .arg(&target_dir))?;
     Ok(())
 }
 
@@ -79,10 +109,17 @@ fn fuzz(args: &[String]) -> Result<()> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => {
-                seconds = it.next().context("--seconds needs a number")?.parse().context("--seconds needs a number")?;
+                seconds = it
+                    .next()
+                    .context("--seconds needs a number")?
+                    .parse()
+                    .context("--seconds needs a number")?;
             }
             t if FUZZ_TARGETS.contains(&t) => targets.push(t.to_string()),
-            other => bail!("unknown fuzz target or option `{other}` (targets: {})", FUZZ_TARGETS.join(", ")),
+            other => bail!(
+                "unknown fuzz target or option `{other}` (targets: {})",
+                FUZZ_TARGETS.join(", ")
+            ),
         }
     }
     if targets.is_empty() {
@@ -91,13 +128,29 @@ fn fuzz(args: &[String]) -> Result<()> {
     let have = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["fuzz", "--version"])
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ_VERSION));
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ_VERSION)
+        });
     if !have {
-        run(cargo().args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]))?;
+        run(cargo().args([
+            "install",
+            "cargo-fuzz",
+            "--locked",
+            "--version",
+            CARGO_FUZZ_VERSION,
+        ]))?;
     }
     for t in &targets {
         run(cargo()
-            .args(["fuzz", "run", "-s", "none", t, "--", &format!("-max_total_time={seconds}")])
+            .args([
+                "fuzz",
+                "run",
+                "-s",
+                "none",
+                t,
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ])
             .arg("-timeout=20"))?;
     }
     Ok(())
@@ -108,8 +161,20 @@ fn fuzz(args: &[String]) -> Result<()> {
 /// benchmarks, which write `target/bench/report.md` and `report.json`.
 fn bench(args: &[String]) -> Result<()> {
     setup()?;
-    run(cargo().args(["build", "--release", "-p", "wabe", "--bin", "wabe", "-p", "wabe-bench"]))?;
-    run(cargo().args(["run", "--release", "-q", "-p", "wabe-bench", "--", "--root"]).arg(root()).args(args))
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "wabe",
+        "--bin",
+        "wabe",
+        "-p",
+        "wabe-bench",
+    ]))?;
+    run(cargo()
+        .args(["run", "--release", "-q", "-p", "wabe-bench", "--", "--root"])
+        .arg(root())
+        .args(args))
 }
 
 fn main() -> Result<()> {
@@ -122,9 +187,14 @@ fn main() -> Result<()> {
         _ => {
             eprintln!("usage: cargo xtask <test|setup|bench|fuzz>");
             eprintln!("  test   install pinned tools, then fmt --check, clippy -D warnings, and every test");
-            eprintln!("  setup  install pinned tools (ziglang {ZIGLANG_VERSION} from PyPI into .tools/)");
+            eprintln!(
+                "  setup  install pinned tools (ziglang {ZIGLANG_VERSION} from PyPI into .tools/)"
+            );
             eprintln!("  bench  [--quick] [--only ROWS]  benchmarks against wasm-ld and Zig; writes target/bench/report.md");
-            eprintln!("  fuzz   [TARGET] [--seconds N]  libFuzzer via cargo-fuzz; targets: {}", FUZZ_TARGETS.join(", "));
+            eprintln!(
+                "  fuzz   [TARGET] [--seconds N]  libFuzzer via cargo-fuzz; targets: {}",
+                FUZZ_TARGETS.join(", ")
+            );
             std::process::exit(2);
         }
     }

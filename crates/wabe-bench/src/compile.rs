@@ -38,9 +38,14 @@ pub fn child(n: usize) -> Result<()> {
 }
 
 fn peak_memory(env: &Env, n: usize) -> Result<HashMap<String, u64>> {
-    let out = std::process::Command::new(&env.exe).args(["--child", "compile", &n.to_string()]).output()?;
+    let out = std::process::Command::new(&env.exe)
+        .args(["--child", "compile", &n.to_string()])
+        .output()?;
     if !out.status.success() {
-        bail!("the peak-memory child failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "the peak-memory child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -53,7 +58,11 @@ fn peak_memory(env: &Env, n: usize) -> Result<HashMap<String, u64>> {
 
 /// Runs the row.
 pub fn run(env: &Env) -> Result<Section> {
-    let sizes: &[usize] = if env.quick { &[2_000] } else { &[10_000, 100_000] };
+    let sizes: &[usize] = if env.quick {
+        &[2_000]
+    } else {
+        &[10_000, 100_000]
+    };
     let mut rows = Vec::new();
     let mut stage_rows = Vec::new();
     let mut floor_rows = Vec::new();
@@ -61,7 +70,8 @@ pub fn run(env: &Env) -> Result<Section> {
     for &n in sizes {
         let runs = if env.quick || n >= 100_000 { 3 } else { 5 };
         let src = gen::module(n, None);
-        let (mut parse, mut verify, mut codegen, mut flush, mut total) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut parse, mut verify, mut codegen, mut flush, mut total) =
+            (vec![], vec![], vec![], vec![], vec![]);
         let mut wasm = Vec::new();
         let mut insts = 0;
         let mut module = None;
@@ -119,7 +129,11 @@ pub fn run(env: &Env) -> Result<Section> {
             util::rate(insts as f64 / secs).replace("/s", " inst/s"),
             format!("{}/s", util::bytes((wasm.len() as f64 / secs) as u64)),
             util::bytes(peak),
-            format!("{} (source text {})", util::bytes(before), util::bytes(source)),
+            format!(
+                "{} (source text {})",
+                util::bytes(before),
+                util::bytes(source)
+            ),
         ]);
         stage_rows.push(vec![
             n.to_string(),
@@ -157,9 +171,15 @@ pub fn run(env: &Env) -> Result<Section> {
             ("floor_wasm_instructions", Json::Num(floor_insts as f64)),
             ("floor_s", Json::secs(floor_t)),
             ("floor_identical_bytes", Json::Bool(same)),
-            ("codegen_flush_over_floor", Json::Num(cf.as_secs_f64() / floor_t.as_secs_f64())),
+            (
+                "codegen_flush_over_floor",
+                Json::Num(cf.as_secs_f64() / floor_t.as_secs_f64()),
+            ),
             ("total_over_floor", Json::Num(secs / floor_t.as_secs_f64())),
-            ("check", Json::str(format!("{last}(5, 200) = {}", result.values.join(" ")))),
+            (
+                "check",
+                Json::str(format!("{last}(5, 200) = {}", result.values.join(" "))),
+            ),
             ("threads", Json::str("not implemented")),
         ]));
     }
@@ -174,11 +194,25 @@ pub fn run(env: &Env) -> Result<Section> {
     );
     util::table(
         &mut md,
-        &["functions", "AIR insts", "source", "wasm", "total", "AIR insts/s", "output/s", "peak RSS", "RSS before compile"],
+        &[
+            "functions",
+            "AIR insts",
+            "source",
+            "wasm",
+            "total",
+            "AIR insts/s",
+            "output/s",
+            "peak RSS",
+            "RSS before compile",
+        ],
         &rows,
     );
     md.push_str("Stages (medians):\n\n");
-    util::table(&mut md, &["functions", "parse", "verify", "codegen", "flush", "total"], &stage_rows);
+    util::table(
+        &mut md,
+        &["functions", "parse", "verify", "codegen", "flush", "total"],
+        &stage_rows,
+    );
     md.push_str(
         "Peak RSS is `VmHWM` of a child process that generates the source, resets the peak \
          (`/proc/self/clear_refs`), then compiles once; it includes the source text and the \
@@ -193,7 +227,15 @@ pub fn run(env: &Env) -> Result<Section> {
     );
     util::table(
         &mut md,
-        &["functions", "wasm insts", "floor (encode)", "wabe codegen + flush", "ratio", "wabe total / floor", "identical bytes"],
+        &[
+            "functions",
+            "wasm insts",
+            "floor (encode)",
+            "wabe codegen + flush",
+            "ratio",
+            "wabe total / floor",
+            "identical bytes",
+        ],
         &floor_rows,
     );
     Ok(Section {

@@ -19,6 +19,9 @@ use wasm_encoder::{
 };
 use wasmparser::{Parser, Payload};
 
+/// A code body: its locals and its instructions.
+type Body<'a> = (Vec<(u32, ValType)>, Vec<Instruction<'a>>);
+
 /// One section of the module, decoded (or raw), in file order.
 enum Section<'a> {
     Types(Vec<(Vec<ValType>, Vec<ValType>)>),
@@ -28,7 +31,7 @@ enum Section<'a> {
     Memories(Vec<MemoryType>),
     Globals(Vec<(GlobalType, ConstExpr)>),
     Exports(Vec<(&'a str, ExportKind, u32)>),
-    Code(Vec<(Vec<(u32, ValType)>, Vec<Instruction<'a>>)>),
+    Code(Vec<Body<'a>>),
     Data(Vec<(u32, ConstExpr, &'a [u8])>),
     Raw(u8, &'a [u8]),
     Custom(wasm_encoder::CustomSection<'a>),
@@ -52,8 +55,16 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
                 let mut v = Vec::new();
                 for ty in r.into_iter_err_on_gc_types() {
                     let ty = ty?;
-                    let p = ty.params().iter().map(|&t| ValType::try_from(t)).collect::<Result<_, _>>()?;
-                    let q = ty.results().iter().map(|&t| ValType::try_from(t)).collect::<Result<_, _>>()?;
+                    let p = ty
+                        .params()
+                        .iter()
+                        .map(|&t| ValType::try_from(t))
+                        .collect::<Result<_, _>>()?;
+                    let q = ty
+                        .results()
+                        .iter()
+                        .map(|&t| ValType::try_from(t))
+                        .collect::<Result<_, _>>()?;
                     v.push((p, q));
                 }
                 sections.push(Section::Types(v));
@@ -66,7 +77,9 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
                 }
                 sections.push(Section::Imports(v));
             }
-            Payload::FunctionSection(r) => sections.push(Section::Functions(r.into_iter().collect::<Result<_, _>>()?)),
+            Payload::FunctionSection(r) => {
+                sections.push(Section::Functions(r.into_iter().collect::<Result<_, _>>()?))
+            }
             Payload::TableSection(r) => {
                 let mut v = Vec::new();
                 for t in r {
@@ -85,7 +98,10 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
                 let mut v = Vec::new();
                 for g in r {
                     let g = g?;
-                    v.push((GlobalType::try_from(g.ty)?, ConstExpr::try_from(g.init_expr)?));
+                    v.push((
+                        GlobalType::try_from(g.ty)?,
+                        ConstExpr::try_from(g.init_expr)?,
+                    ));
                 }
                 sections.push(Section::Globals(v));
             }
@@ -120,18 +136,27 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
                 for d in r {
                     let d = d?;
                     match d.kind {
-                        wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => {
                             v.push((memory_index, ConstExpr::try_from(offset_expr)?, d.data));
                         }
-                        wasmparser::DataKind::Passive => anyhow::bail!("passive data segments are not expected"),
+                        wasmparser::DataKind::Passive => {
+                            anyhow::bail!("passive data segments are not expected")
+                        }
                     }
                 }
                 sections.push(Section::Data(v));
             }
             Payload::ElementSection(r) => sections.push(Section::Raw(9, span(wasm, r.range()))),
             Payload::CustomSection(c) => sections.push(Section::Custom(c.into())),
-            Payload::DataCountSection { range, .. } => sections.push(Section::Raw(12, span(wasm, range))),
-            Payload::StartSection { range, .. } => sections.push(Section::Raw(8, span(wasm, range))),
+            Payload::DataCountSection { range, .. } => {
+                sections.push(Section::Raw(12, span(wasm, range)))
+            }
+            Payload::StartSection { range, .. } => {
+                sections.push(Section::Raw(8, span(wasm, range)))
+            }
             Payload::Version { .. } | Payload::End(_) => {}
             other => anyhow::bail!("unexpected section in wabe's output: {other:?}"),
         }
@@ -141,7 +166,10 @@ pub fn decode(wasm: &[u8]) -> anyhow::Result<Decoded<'_>> {
             *c = std::mem::take(&mut code);
         }
     }
-    Ok(Decoded { sections, instructions })
+    Ok(Decoded {
+        sections,
+        instructions,
+    })
 }
 
 /// The bytes of a section's contents.

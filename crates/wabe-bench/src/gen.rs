@@ -23,7 +23,8 @@ use std::fmt::Write;
 /// Functions per unit.
 pub const UNIT: usize = 5;
 
-const PRELUDE: &str = "type Vec3 = struct { x: f64, y: f64, z: f64 }\ntype ParseError = error{Bad, Empty}\n";
+const PRELUDE: &str =
+    "type Vec3 = struct { x: f64, y: f64, z: f64 }\ntype ParseError = error{Bad, Empty}\n";
 
 /// The whole module of `functions` functions (rounded up to a whole number of units). With
 /// `variant = Some(j)`, the body of `f{j}` differs (one constant), for incremental updates.
@@ -72,7 +73,9 @@ pub fn units(functions: usize) -> usize {
 
 fn unit(s: &mut String, j: usize, variant: bool) {
     let callee = j.saturating_sub(1);
-    let table: Vec<String> = (0..16).map(|k| ((j * 31 + k * 7) % 1000).to_string()).collect();
+    let table: Vec<String> = (0..16)
+        .map(|k| ((j * 31 + k * 7) % 1000).to_string())
+        .collect();
     let table = table.join(", ");
     let limit = 9 + j % 7;
     let odd = 2 * (j % 1000) + 1;
@@ -230,7 +233,8 @@ mod tests {
     fn generated_modules_compile_and_run() {
         let src = super::module(20, None);
         let out = wabe::compile_str(&src, &wabe::Options::default()).expect("compiles");
-        let r = wabe::run::invoke(&out.module, &out.wasm, "f3", &["5".into(), "200".into()]).expect("runs");
+        let r = wabe::run::invoke(&out.module, &out.wasm, "f3", &["5".into(), "200".into()])
+            .expect("runs");
         assert_eq!(r.values.len(), 1);
         let changed = super::module(20, Some(2));
         assert_ne!(src, changed);

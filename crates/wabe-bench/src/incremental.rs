@@ -43,7 +43,11 @@ pub fn run(env: &Env) -> Result<Section> {
     let (mut update, mut flush, mut both) = (Vec::new(), Vec::new(), Vec::new());
     let mut identical = true;
     for i in 0..runs {
-        let (next, expect) = if i % 2 == 0 { (mb.clone(), &fresh_b) } else { (ma.clone(), &fresh_a) };
+        let (next, expect) = if i % 2 == 0 {
+            (mb.clone(), &fresh_b)
+        } else {
+            (ma.clone(), &fresh_a)
+        };
         let t0 = Instant::now();
         c.update(next, &[changed.as_str()])?;
         let t1 = Instant::now();
@@ -71,7 +75,15 @@ pub fn run(env: &Env) -> Result<Section> {
     ));
     util::table(
         &mut md,
-        &["functions", "full build", "update", "flush", "update + flush", "incremental / full", "byte-identical to a fresh build"],
+        &[
+            "functions",
+            "full build",
+            "update",
+            "flush",
+            "update + flush",
+            "incremental / full",
+            "byte-identical to a fresh build",
+        ],
         &[vec![
             n.to_string(),
             dur(full_t),
@@ -98,7 +110,10 @@ pub fn run(env: &Env) -> Result<Section> {
             ("update_s", Json::secs(median(&update))),
             ("flush_s", Json::secs(median(&flush))),
             ("update_and_flush_s", Json::secs(inc_t)),
-            ("ratio_to_full", Json::Num(inc_t.as_secs_f64() / full_t.as_secs_f64())),
+            (
+                "ratio_to_full",
+                Json::Num(inc_t.as_secs_f64() / full_t.as_secs_f64()),
+            ),
             ("parse_verify_new_text_s", Json::secs(parse_verify)),
             ("identical_to_fresh_build", Json::Bool(identical)),
         ]),

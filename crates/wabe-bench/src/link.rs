@@ -15,7 +15,9 @@ use std::time::Instant;
 const PER_OBJECT: usize = 100;
 
 fn run_ok(cmd: &mut Command) -> Result<()> {
-    let out = cmd.output().with_context(|| format!("cannot run {cmd:?}"))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
     if !out.status.success() {
         bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -103,7 +105,12 @@ pub fn run(env: &Env) -> Result<Section> {
             let output = dir.join("wabe.wasm");
             let mut cmd = Command::new(wabe);
             cmd.arg("link").arg("-o").arg(&output).args(&paths);
-            linkers.push(Linker { name: "`wabe link`", key: "wabe_link", cmd, output });
+            linkers.push(Linker {
+                name: "`wabe link`",
+                key: "wabe_link",
+                cmd,
+                output,
+            });
         }
         None => {
             rows.push(vec![
@@ -117,7 +124,12 @@ pub fn run(env: &Env) -> Result<Section> {
         }
     }
     let wasm_ld_args = |output: &Path| {
-        let mut v: Vec<std::ffi::OsString> = vec!["wasm-ld".into(), "--no-entry".into(), "-o".into(), output.into()];
+        let mut v: Vec<std::ffi::OsString> = vec![
+            "wasm-ld".into(),
+            "--no-entry".into(),
+            "-o".into(),
+            output.into(),
+        ];
         v.extend(paths.iter().map(|p| p.clone().into_os_string()));
         v
     };
@@ -126,16 +138,27 @@ pub fn run(env: &Env) -> Result<Section> {
             let output = dir.join("wasm-ld.wasm");
             let mut cmd = Command::new(zig);
             cmd.args(wasm_ld_args(&output));
-            linkers.push(Linker { name: "`zig wasm-ld`", key: "wasm_ld", cmd, output });
+            linkers.push(Linker {
+                name: "`zig wasm-ld`",
+                key: "wasm_ld",
+                cmd,
+                output,
+            });
             let output = dir.join("wasm-ld-python.wasm");
             let mut cmd = env.python_zig();
             cmd.args(wasm_ld_args(&output));
-            linkers.push(Linker { name: "`python3 -m ziglang wasm-ld`", key: "python_wasm_ld", cmd, output });
+            linkers.push(Linker {
+                name: "`python3 -m ziglang wasm-ld`",
+                key: "python_wasm_ld",
+                cmd,
+                output,
+            });
         }
         None => {
             rows.push(vec![
                 "`wasm-ld`".into(),
-                "not available: Zig is not installed in `.tools/python` (run `cargo xtask setup`)".into(),
+                "not available: Zig is not installed in `.tools/python` (run `cargo xtask setup`)"
+                    .into(),
                 "".into(),
                 "".into(),
                 "".into(),
@@ -157,7 +180,8 @@ pub fn run(env: &Env) -> Result<Section> {
             return Err(e);
         }
         let out = std::fs::read(&l.output)?;
-        let got = call(&out, &last).with_context(|| format!("running the module linked by {}", l.name))?;
+        let got = call(&out, &last)
+            .with_context(|| format!("running the module linked by {}", l.name))?;
         if l.key == "wabe_link" {
             wabe_process = Some(t);
         }
@@ -169,12 +193,21 @@ pub fn run(env: &Env) -> Result<Section> {
             dur(t),
             util::bytes(out.len() as u64),
             String::new(),
-            format!("{last}(5, 200) = {got}{}", if got == expect { "" } else { " (DIFFERS)" }),
+            format!(
+                "{last}(5, 200) = {got}{}",
+                if got == expect { "" } else { " (DIFFERS)" }
+            ),
         ]);
         secs.push(Some(t.as_secs_f64()));
         json.push((format!("{}_s", l.key), Json::secs(t)));
-        json.push((format!("{}_output_bytes", l.key), Json::Num(out.len() as f64)));
-        json.push((format!("{}_result_matches", l.key), Json::Bool(got == expect)));
+        json.push((
+            format!("{}_output_bytes", l.key),
+            Json::Num(out.len() as f64),
+        ));
+        json.push((
+            format!("{}_result_matches", l.key),
+            Json::Bool(got == expect),
+        ));
     }
     // Ratios against `zig wasm-ld`.
     if let Some(base) = wasm_ld {
@@ -184,9 +217,15 @@ pub fn run(env: &Env) -> Result<Section> {
             }
         }
         if let Some(w) = wabe_process {
-            json.push(("wabe_over_wasm_ld".into(), Json::Num(w.as_secs_f64() / base.as_secs_f64())));
+            json.push((
+                "wabe_over_wasm_ld".into(),
+                Json::Num(w.as_secs_f64() / base.as_secs_f64()),
+            ));
         }
-        json.push(("wabe_in_process_over_wasm_ld".into(), Json::Num(in_process.as_secs_f64() / base.as_secs_f64())));
+        json.push((
+            "wabe_in_process_over_wasm_ld".into(),
+            Json::Num(in_process.as_secs_f64() / base.as_secs_f64()),
+        ));
     }
     let mut md = format!(
         "The program of row 1 with {n} functions, as {} objects of {PER_OBJECT} functions ({} in \
@@ -198,6 +237,14 @@ pub fn run(env: &Env) -> Result<Section> {
         util::bytes(object_bytes as u64),
         dur(objects_t)
     );
-    util::table(&mut md, &["linker", "median", "output", "ratio to wasm-ld", "check"], &rows);
-    Ok(Section { title: "2. Link speed".into(), md, json: Json::Obj(json) })
+    util::table(
+        &mut md,
+        &["linker", "median", "output", "ratio to wasm-ld", "check"],
+        &rows,
+    );
+    Ok(Section {
+        title: "2. Link speed".into(),
+        md,
+        json: Json::Obj(json),
+    })
 }

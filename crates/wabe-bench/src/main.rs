@@ -58,7 +58,8 @@ impl Env {
     /// `python3 -m ziglang ARGS` with `PYTHONPATH` at `.tools/python`, as the issue words it.
     pub fn python_zig(&self) -> Command {
         let mut c = Command::new("python3");
-        c.env("PYTHONPATH", self.root.join(".tools/python")).args(["-m", "ziglang"]);
+        c.env("PYTHONPATH", self.root.join(".tools/python"))
+            .args(["-m", "ziglang"]);
         c
     }
 }
@@ -103,7 +104,9 @@ fn main() -> Result<()> {
     }
     let root = match root {
         Some(r) => r,
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?,
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()?,
     };
     let exe = std::env::current_exe()?;
     let wabe = exe.with_file_name(format!("wabe{}", std::env::consts::EXE_SUFFIX));
@@ -154,17 +157,33 @@ fn main() -> Result<()> {
 fn machine() -> (String, Json) {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
         .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")
+                    .map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+        })
         .flatten()
         .map(|kib| kib * 1024)
         .unwrap_or(0);
     let text = format!("{cpu}, {cores} cores, {} memory", util::bytes(mem));
-    let json = Json::obj([("cpu", Json::str(cpu)), ("cores", Json::Num(cores as f64)), ("memory_bytes", Json::Num(mem as f64))]);
+    let json = Json::obj([
+        ("cpu", Json::str(cpu)),
+        ("cores", Json::Num(cores as f64)),
+        ("memory_bytes", Json::Num(mem as f64)),
+    ]);
     (text, json)
 }
 
@@ -179,7 +198,11 @@ fn write_report(env: &Env, sections: &[Section], took: std::time::Duration) -> R
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "unknown".into());
     let mut md = String::new();
-    let _ = writeln!(md, "# wabe benchmark report{}\n", if env.quick { " (--quick)" } else { "" });
+    let _ = writeln!(
+        md,
+        "# wabe benchmark report{}\n",
+        if env.quick { " (--quick)" } else { "" }
+    );
     let _ = writeln!(
         md,
         "Machine: {machine_text}. Commit `{rev}` (plus any uncommitted changes). {} The whole run took {}.\n",
@@ -198,13 +221,24 @@ fn write_report(env: &Env, sections: &[Section], took: std::time::Duration) -> R
         ("machine", machine_json),
         ("commit", Json::str(rev)),
         ("seconds", Json::secs(took)),
-        ("rows", Json::Obj(sections.iter().map(|s| (s.title.clone(), s.json.clone())).collect())),
+        (
+            "rows",
+            Json::Obj(
+                sections
+                    .iter()
+                    .map(|s| (s.title.clone(), s.json.clone()))
+                    .collect(),
+            ),
+        ),
     ]);
     let mut text = String::new();
     json.write(&mut text, 0);
     text.push('\n');
     std::fs::write(env.out.join("report.json"), text)?;
-    eprintln!("wabe-bench: wrote {} and report.json", env.out.join("report.md").display());
+    eprintln!(
+        "wabe-bench: wrote {} and report.json",
+        env.out.join("report.md").display()
+    );
     print!("{md}");
     Ok(())
 }

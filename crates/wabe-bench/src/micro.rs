@@ -19,7 +19,8 @@ use wabe_mir::{MirFunction, ValType};
 pub const FUNCTIONS: usize = 500;
 
 static SRC: LazyLock<String> = LazyLock::new(|| gen::module(FUNCTIONS, None));
-static PARSED: LazyLock<wabe_air::Module> = LazyLock::new(|| wabe_air::parse(&SRC).expect("generated module parses"));
+static PARSED: LazyLock<wabe_air::Module> =
+    LazyLock::new(|| wabe_air::parse(&SRC).expect("generated module parses"));
 static VERIFIED: LazyLock<wabe_air::Module> = LazyLock::new(|| {
     let mut m = PARSED.clone();
     wabe_air::verify(&mut m).expect("generated module verifies");
@@ -31,7 +32,8 @@ static OBJECTS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
         .iter()
         .enumerate()
         .map(|(i, src)| {
-            let out = wabe::compile_str(src, &wabe::Options::default()).expect("object source compiles");
+            let out =
+                wabe::compile_str(src, &wabe::Options::default()).expect("object source compiles");
             let obj = wabe::Compilation::new(&out.module, &wabe::Options::default())
                 .and_then(|mut c| c.flush_object())
                 .expect("object");
@@ -41,10 +43,13 @@ static OBJECTS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
 });
 
 /// A funcgen context that only hands out indices: declaration `i` is symbol `i`, function
-/// types are numbered in order of first use. (The generated module needs nothing else.)
+/// types are numbered in order of first use, and each by-reference constant operand gets a
+/// new data symbol without its bytes being written (that is declgen's and the linker's work).
+/// The generated module needs nothing else.
 #[derive(Default)]
 struct IndexCtx {
     types: Vec<(Vec<ValType>, Vec<ValType>)>,
+    constants: u32,
 }
 
 impl wabe_funcgen::Context for IndexCtx {
@@ -55,13 +60,25 @@ impl wabe_funcgen::Context for IndexCtx {
         wabe_mir::SymbolIndex(u32::MAX - 1)
     }
     fn func_type_index(&mut self, params: &[ValType], results: &[ValType]) -> u32 {
-        match self.types.iter().position(|(p, r)| p == params && r == results) {
+        match self
+            .types
+            .iter()
+            .position(|(p, r)| p == params && r == results)
+        {
             Some(i) => i as u32,
             None => {
                 self.types.push((params.to_vec(), results.to_vec()));
                 self.types.len() as u32 - 1
             }
         }
+    }
+    fn lower_constant(
+        &mut self,
+        _: wabe_types::TypeId,
+        _: &wabe_types::Value,
+    ) -> Result<wabe_mir::SymbolIndex, String> {
+        self.constants += 1;
+        Ok(wabe_mir::SymbolIndex(u32::MAX / 2 + self.constants))
     }
 }
 
@@ -70,7 +87,10 @@ fn funcgen_all(m: &wabe_air::Module) -> Vec<MirFunction> {
     let opts = wabe_funcgen::Options::default();
     (0..m.decls.len())
         .filter(|&i| matches!(m.decls[i].kind, wabe_air::DeclKind::Fn(_)))
-        .map(|i| wabe_funcgen::generate(m, wabe_air::DeclIndex(i as u32), &mut ctx, &opts).expect("funcgen"))
+        .map(|i| {
+            wabe_funcgen::generate(m, wabe_air::DeclIndex(i as u32), &mut ctx, &opts)
+                .expect("funcgen")
+        })
         .collect()
 }
 
@@ -85,10 +105,11 @@ fn parse() -> wabe_air::Module {
 
 #[divan::bench]
 fn verify(b: divan::Bencher) {
-    b.with_inputs(|| PARSED.clone()).bench_local_values(|mut m| {
-        wabe_air::verify(&mut m).expect("verifies");
-        m
-    });
+    b.with_inputs(|| PARSED.clone())
+        .bench_local_values(|mut m| {
+            wabe_air::verify(&mut m).expect("verifies");
+            m
+        });
 }
 
 #[divan::bench]
@@ -161,10 +182,15 @@ pub fn run(env: &Env) -> Result<Section> {
     }
     let out = cmd.output()?;
     if !out.status.success() {
-        bail!("the micro child failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "the micro child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let table = String::from_utf8_lossy(&out.stdout).to_string();
-    let names = ["compile", "emit", "flush", "funcgen", "link", "parse", "verify"];
+    let names = [
+        "compile", "emit", "flush", "funcgen", "link", "parse", "verify",
+    ];
     let air = crate::compile::air_instructions(&VERIFIED);
     let mut rows = Vec::new();
     let mut json = Vec::new();
@@ -174,18 +200,35 @@ pub fn run(env: &Env) -> Result<Section> {
             continue;
         }
         let first = cols[0].trim_start_matches(|c: char| c.is_whitespace() || "├╰─│".contains(c));
-        let Some((name, fastest)) = first.split_once(' ') else { continue };
+        let Some((name, fastest)) = first.split_once(' ') else {
+            continue;
+        };
         if !names.contains(&name) {
             continue;
         }
         let median = cols[2].trim();
-        let Some(secs) = seconds(median) else { continue };
+        let Some(secs) = seconds(median) else {
+            continue;
+        };
         let per = match name {
-            "parse" | "verify" | "funcgen" | "compile" => util::rate(air as f64 / secs).replace("/s", " AIR inst/s"),
+            "parse" | "verify" | "funcgen" | "compile" => {
+                util::rate(air as f64 / secs).replace("/s", " AIR inst/s")
+            }
             _ => "".into(),
         };
-        rows.push(vec![format!("`{name}`"), fastest.trim().to_string(), median.to_string(), per]);
-        json.push((name.to_string(), Json::obj([("median_s", Json::Num(secs)), ("fastest", Json::str(fastest.trim()))])));
+        rows.push(vec![
+            format!("`{name}`"),
+            fastest.trim().to_string(),
+            median.to_string(),
+            per,
+        ]);
+        json.push((
+            name.to_string(),
+            Json::obj([
+                ("median_s", Json::Num(secs)),
+                ("fastest", Json::str(fastest.trim())),
+            ]),
+        ));
     }
     if rows.len() != names.len() {
         bail!("could not read every benchmark from divan's output:\n{table}");
@@ -200,5 +243,9 @@ pub fn run(env: &Env) -> Result<Section> {
     md.push_str("divan's table:\n\n```text\n");
     md.push_str(table.trim_end());
     md.push_str("\n```\n");
-    Ok(Section { title: "5. Microbenchmarks".into(), md, json: Json::Obj(json) })
+    Ok(Section {
+        title: "5. Microbenchmarks".into(),
+        md,
+        json: Json::Obj(json),
+    })
 }

@@ -21,7 +21,11 @@ struct Build {
 /// The size of the code section.
 fn code_size(wasm: &[u8]) -> Result<usize> {
     for p in wasmparser::Parser::new(0).parse_all(wasm) {
-        if let wasmparser::Payload::CodeSectionStart { unchecked_range: range, .. } = p? {
+        if let wasmparser::Payload::CodeSectionStart {
+            unchecked_range: range,
+            ..
+        } = p?
+        {
             return Ok((range.end - range.start) as usize);
         }
     }
@@ -39,8 +43,11 @@ fn measure(wasm: &[u8], arg: u32, runs: usize, budget: Duration) -> Result<(Stri
     let mut result = String::new();
     for _ in 0..runs {
         let mut store = wasmi::Store::new(&engine, ());
-        let instance = wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module)?;
-        let f = instance.get_func(&store, "run").context("no export `run`")?;
+        let instance =
+            wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module)?;
+        let f = instance
+            .get_func(&store, "run")
+            .context("no export `run`")?;
         let mut out = [wasmi::Val::I32(0)];
         let t = Instant::now();
         f.call(&mut store, &[wasmi::Val::I32(arg as i32)], &mut out)?;
@@ -64,7 +71,15 @@ fn zig_build(env: &Env, zig_src: &Path, out: &Path, self_hosted: bool) -> Result
     let mut cmd = env.python_zig();
     cmd.arg("build-exe")
         .arg(zig_src)
-        .args(["-target", "wasm32-freestanding", "-fno-entry", "-rdynamic", "-O", "ReleaseFast", "-fstrip"])
+        .args([
+            "-target",
+            "wasm32-freestanding",
+            "-fno-entry",
+            "-rdynamic",
+            "-O",
+            "ReleaseFast",
+            "-fstrip",
+        ])
         // Zig 0.15.2's self-hosted linker writes the initial `__stack_pointer` of the default
         // 1 MiB stack as an unsigned LEB (`80 80 40`, which reads as -1 MiB), so every program
         // that uses its stack traps; a 2 MiB stack encodes the same either way.
@@ -73,7 +88,9 @@ fn zig_build(env: &Env, zig_src: &Path, out: &Path, self_hosted: bool) -> Result
         cmd.args(["-fno-llvm", "-fno-lld"]);
     }
     cmd.arg(format!("-femit-bin={}", out.display()));
-    let o = cmd.output().with_context(|| format!("cannot run {cmd:?}"))?;
+    let o = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
     if !o.status.success() {
         bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     }
@@ -81,7 +98,14 @@ fn zig_build(env: &Env, zig_src: &Path, out: &Path, self_hosted: bool) -> Result
 }
 
 fn header_arg(src: &str, key: &str) -> Option<u32> {
-    src.lines().find_map(|l| l.strip_prefix(key)?.trim().strip_prefix("run")?.trim().parse().ok())
+    src.lines().find_map(|l| {
+        l.strip_prefix(key)?
+            .trim()
+            .strip_prefix("run")?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// Runs the row.
@@ -91,7 +115,14 @@ pub fn run(env: &Env) -> Result<Section> {
     std::fs::create_dir_all(&out_dir)?;
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".air").map(str::to_string))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .into_string()
+                .ok()?
+                .strip_suffix(".air")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     let runs = if env.quick { 3 } else { 5 };
@@ -105,22 +136,36 @@ pub fn run(env: &Env) -> Result<Section> {
         let arg = header_arg(&src, if env.quick { "// quick:" } else { "// bench:" })
             .or_else(|| header_arg(&src, "// bench:"))
             .with_context(|| format!("{name}.air has no `// bench: run ARG` line"))?;
-        let out = wabe::compile_str(&src, &wabe::Options::default()).map_err(|e| anyhow::anyhow!("{name}.air: {e}"))?;
-        let (result, time) = measure(&out.wasm, arg, runs, budget).with_context(|| format!("running {name}.air"))?;
-        let wabe = Build { wasm: out.wasm, result, time };
+        let out = wabe::compile_str(&src, &wabe::Options::default())
+            .map_err(|e| anyhow::anyhow!("{name}.air: {e}"))?;
+        let (result, time) =
+            measure(&out.wasm, arg, runs, budget).with_context(|| format!("running {name}.air"))?;
+        let wabe = Build {
+            wasm: out.wasm,
+            result,
+            time,
+        };
         let zig_src = dir.join(format!("{name}.zig"));
         let mut zig: Vec<Option<Build>> = vec![None, None];
         if !zig_src.exists() {
-            notes.push(format!("`{name}`: no `{name}.zig` beside it, so no Zig columns."));
+            notes.push(format!(
+                "`{name}`: no `{name}.zig` beside it, so no Zig columns."
+            ));
         } else if env.zig.is_none() {
-            notes.push(format!("`{name}`: Zig is not installed (`cargo xtask setup`), so no Zig columns."));
+            notes.push(format!(
+                "`{name}`: Zig is not installed (`cargo xtask setup`), so no Zig columns."
+            ));
         } else {
             for (i, self_hosted) in [true, false].into_iter().enumerate() {
                 let tag = if self_hosted { "zig-self" } else { "zig-llvm" };
                 let path = out_dir.join(format!("{name}-{tag}.wasm"));
-                match zig_build(env, &zig_src, &path, self_hosted)
-                    .and_then(|wasm| measure(&wasm, arg, runs, budget).map(|(result, time)| Build { wasm, result, time }))
-                {
+                match zig_build(env, &zig_src, &path, self_hosted).and_then(|wasm| {
+                    measure(&wasm, arg, runs, budget).map(|(result, time)| Build {
+                        wasm,
+                        result,
+                        time,
+                    })
+                }) {
                     Ok(b) => zig[i] = Some(b),
                     Err(e) => notes.push(format!("`{name}` with {tag}: not available: {e:#}")),
                 }
@@ -129,12 +174,19 @@ pub fn run(env: &Env) -> Result<Section> {
         for (b, tag) in zig.iter().zip(["Zig self-hosted", "Zig LLVM"]) {
             if let Some(b) = b {
                 if b.result != wabe.result {
-                    notes.push(format!("`{name}`: DIFFERENT ANSWERS: wabe {} but {tag} {}", wabe.result, b.result));
+                    notes.push(format!(
+                        "`{name}`: DIFFERENT ANSWERS: wabe {} but {tag} {}",
+                        wabe.result, b.result
+                    ));
                 }
             }
         }
         let t = |b: &Option<Build>| b.as_ref().map_or("–".into(), |b| dur(b.time));
-        let rt = |b: &Option<Build>| b.as_ref().map_or("–".into(), |b| util::ratio(wabe.time.as_secs_f64(), b.time.as_secs_f64()));
+        let rt = |b: &Option<Build>| {
+            b.as_ref().map_or("–".into(), |b| {
+                util::ratio(wabe.time.as_secs_f64(), b.time.as_secs_f64())
+            })
+        };
         time_rows.push(vec![
             format!("`{name}`"),
             arg.to_string(),
@@ -181,12 +233,15 @@ pub fn run(env: &Env) -> Result<Section> {
             name.clone(),
             Json::obj([
                 ("arg", Json::Num(arg as f64)),
-                ("wabe", Json::obj([
-                    ("result", Json::str(wabe.result.clone())),
-                    ("run_s", Json::secs(wabe.time)),
-                    ("code_bytes", Json::Num(wc as f64)),
-                    ("module_bytes", Json::Num(wabe.wasm.len() as f64)),
-                ])),
+                (
+                    "wabe",
+                    Json::obj([
+                        ("result", Json::str(wabe.result.clone())),
+                        ("run_s", Json::secs(wabe.time)),
+                        ("code_bytes", Json::Num(wc as f64)),
+                        ("module_bytes", Json::Num(wabe.wasm.len() as f64)),
+                    ]),
+                ),
                 ("zig_self_hosted", bj(&zig[0])?),
                 ("zig_llvm", bj(&zig[1])?),
             ]),
@@ -201,13 +256,29 @@ pub fn run(env: &Env) -> Result<Section> {
     );
     util::table(
         &mut md,
-        &["program", "n", "answer", "wabe", "Zig self-hosted", "Zig LLVM", "wabe / self-hosted", "wabe / LLVM"],
+        &[
+            "program",
+            "n",
+            "answer",
+            "wabe",
+            "Zig self-hosted",
+            "Zig LLVM",
+            "wabe / self-hosted",
+            "wabe / LLVM",
+        ],
         &time_rows,
     );
     md.push_str("Code size, bytes of the code section / of the whole module:\n\n");
     util::table(
         &mut md,
-        &["program", "wabe", "Zig self-hosted", "Zig LLVM", "code wabe / self-hosted", "code wabe / LLVM"],
+        &[
+            "program",
+            "wabe",
+            "Zig self-hosted",
+            "Zig LLVM",
+            "code wabe / self-hosted",
+            "code wabe / LLVM",
+        ],
         &size_rows,
     );
     if notes.is_empty() {
@@ -220,6 +291,12 @@ pub fn run(env: &Env) -> Result<Section> {
     Ok(Section {
         title: "4. Code quality".into(),
         md,
-        json: Json::obj([("programs", Json::Obj(json)), ("notes", Json::Arr(notes.into_iter().map(Json::Str).collect()))]),
+        json: Json::obj([
+            ("programs", Json::Obj(json)),
+            (
+                "notes",
+                Json::Arr(notes.into_iter().map(Json::Str).collect()),
+            ),
+        ]),
     })
 }

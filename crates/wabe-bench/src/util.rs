@@ -194,10 +194,16 @@ mod tests {
 
     #[test]
     fn json_is_written() {
-        let j = Json::obj([("a", Json::Num(1.0)), ("b", Json::Arr(vec![Json::str("x\"y"), Json::Num(0.5)]))]);
+        let j = Json::obj([
+            ("a", Json::Num(1.0)),
+            ("b", Json::Arr(vec![Json::str("x\"y"), Json::Num(0.5)])),
+        ]);
         let mut s = String::new();
         j.write(&mut s, 0);
-        assert_eq!(s, "{\n  \"a\": 1,\n  \"b\": [\n    \"x\\\"y\",\n    0.5\n  ]\n}");
+        assert_eq!(
+            s,
+            "{\n  \"a\": 1,\n  \"b\": [\n    \"x\\\"y\",\n    0.5\n  ]\n}"
+        );
     }
 
     #[test]
@@ -205,6 +211,13 @@ mod tests {
         assert_eq!(dur(Duration::from_millis(1500)), "1.50 s");
         assert_eq!(bytes(2048), "2.0 KiB");
         assert_eq!(ratio(3.0, 2.0), "1.50×");
-        assert_eq!(median(&[Duration::from_secs(3), Duration::from_secs(1), Duration::from_secs(2)]), Duration::from_secs(2));
+        assert_eq!(
+            median(&[
+                Duration::from_secs(3),
+                Duration::from_secs(1),
+                Duration::from_secs(2)
+            ]),
+            Duration::from_secs(2)
+        );
     }
 }

@@ -918,6 +918,7 @@ impl<'a> FuncGen<'a> {
             out.tags = body.tags;
             out.data = body.data;
             out.extra = body.extra;
+            fuse_set_get(&mut out);
             return out;
         };
         let sp = self.ctx.stack_pointer();
@@ -961,6 +962,36 @@ impl<'a> FuncGen<'a> {
             out.data.push(body.data[i]);
         }
         out.extra = body.extra;
+        fuse_set_get(&mut out);
         out
     }
+}
+
+/// Peephole: `local.set L; local.get L` is `local.tee L` (the value stays on the stack and in
+/// the local). Instructions are compacted in place; nothing refers to instruction positions
+/// (`br_table` operands live in `extra`).
+fn fuse_set_get(f: &mut MirFunction) {
+    let n = f.tags.len();
+    let mut w = 0;
+    let mut r = 0;
+    while r < n {
+        let (tag, data) = (f.tags[r], f.data[r]);
+        if tag == MirTag::LocalSet
+            && r + 1 < n
+            && f.tags[r + 1] == MirTag::LocalGet
+            && f.data[r + 1].a == data.a
+        {
+            f.tags[w] = MirTag::LocalTee;
+            f.data[w] = data;
+            w += 1;
+            r += 2;
+            continue;
+        }
+        f.tags[w] = tag;
+        f.data[w] = data;
+        w += 1;
+        r += 1;
+    }
+    f.tags.truncate(w);
+    f.data.truncate(w);
 }

@@ -15,15 +15,17 @@ impl FuncGen<'_> {
         self.call_helper("__wabe_f16_to_f32")
     }
 
-    /// `[f32] -> [i32 bits]` (exact for a value `f16` holds, rounding otherwise).
+    /// `[f32] -> [i32 bits]` (exact for a value `f16` holds, NaN payloads included; rounding
+    /// otherwise).
     pub(crate) fn f32_to_f16_bits(&mut self) -> Result<(), Error> {
-        self.op(MirTag::F64PromoteF32);
-        self.call_helper("__wabe_f64_to_f16")
+        self.call_helper("__wabe_f32_to_f16")
     }
 
-    /// `[f32] -> [f32]`: rounds to the nearest `f16`.
+    /// `[f32] -> [f32]`: rounds to the nearest `f16` (a NaN becomes a quiet NaN of its sign,
+    /// as the reference interpreter's arithmetic does).
     pub(crate) fn f16_round_f32(&mut self) -> Result<(), Error> {
-        self.f32_to_f16_bits()?;
+        self.op(MirTag::F64PromoteF32);
+        self.call_helper("__wabe_f64_to_f16")?;
         self.f16_bits_to_f32()
     }
 

@@ -434,6 +434,39 @@ fn __wabe_f16_to_f32(%h: u32) f32 {
   }
 }
 
+// An f32 holding an f16 value to its f16 bits, exactly: the inverse of `__wabe_f16_to_f32`,
+// NaN payloads (signaling ones too) included, for stores and bitcasts. (Through `f64`, a
+// signaling NaN would be quieted.)
+fn __wabe_f32_to_f16(%x: f32) u32 {
+  %b = bitcast u32, %x
+  %ex0 = shr %b, 23:u32
+  %ex = bit_and %ex0, 0xff:u32
+  %man = bit_and %b, 0x7fffff:u32
+  %e1 = cmp_eq %ex, 0xff:u32
+  %m1 = cmp_neq %man, 0:u32
+  %nan = bool_and %e1, %m1
+  cond_br %nan {
+    %sg0 = shr %b, 16:u32
+    %s = bit_and %sg0, 0x8000:u32
+    %top = shr %man, 13:u32
+    %z = cmp_eq %top, 0:u32
+    %t2 = block u32 {
+      cond_br %z {
+        br %t2, 0x200:u32
+      } else {
+        br %t2, %top
+      }
+    }
+    %r0 = bit_or %s, 0x7c00:u32
+    %r = bit_or %r0, %t2
+    ret %r
+  } else {
+    %d = fpext f64, %x
+    %r2 = call @__wabe_f64_to_f16(%d)
+    ret %r2
+  }
+}
+
 // f64 to f16 bits, rounding to nearest even (NaN stays a quiet NaN).
 fn __wabe_f64_to_f16(%x: f64) u32 {
   %b = bitcast u64, %x

@@ -103,13 +103,16 @@ impl Gen<'_, '_> {
 
     /// The number of scalars in a value of `t`.
     fn weight(&self, t: Ty) -> usize {
-        match self.comp(t) {
-            None => 1,
-            Some(Comp::Struct { fields, .. }) => fields.iter().map(|&f| self.weight(f)).sum(),
-            Some(Comp::Array { len, elem }) => *len as usize * self.weight(*elem),
-            Some(Comp::Optional(p) | Comp::ErrUnion(p)) => 1 + self.weight(*p),
-            Some(Comp::Union(fs)) => 1 + fs.iter().map(|&f| self.weight(f)).max().unwrap_or(0),
-            Some(Comp::Slice(_) | Comp::Ptr(_) | Comp::FnPtr { .. }) => 1,
+        self.comp(t).map_or(1, |c| self.comp_weight(c))
+    }
+
+    fn comp_weight(&self, c: &Comp) -> usize {
+        match c {
+            Comp::Struct { fields, .. } => fields.iter().map(|&f| self.weight(f)).sum(),
+            Comp::Array { len, elem } => *len as usize * self.weight(*elem),
+            Comp::Optional(p) | Comp::ErrUnion(p) => 1 + self.weight(*p),
+            Comp::Union(fs) => 1 + fs.iter().map(|&f| self.weight(f)).max().unwrap_or(0),
+            Comp::Slice(_) | Comp::Ptr(_) | Comp::FnPtr { .. } => 1,
         }
     }
 
@@ -175,7 +178,7 @@ impl Gen<'_, '_> {
                     let mut order: Vec<(u64, u64)> =
                         fields.iter().map(|&f| self.size_align(f)).collect();
                     if !ext {
-                        order.sort_by(|a, b| b.1.cmp(&a.1));
+                        order.sort_by_key(|f| std::cmp::Reverse(f.1));
                     }
                     let mut off = 0u64;
                     let mut align = 1u64;
@@ -279,19 +282,9 @@ impl Gen<'_, '_> {
                     }
                 }
             };
-            let t = self.intern(c);
-            if self.weight(t) > MAX_WEIGHT {
-                // Too big to be interesting: keep the declaration, but do not use it.
-                if let Ty::C(i) = t {
-                    if i as usize + 1 == self.comps.len() {
-                        self.comps.pop();
-                        // The header line stays; a dead alias is harmless. Rename it away.
-                        let _ = writeln!(self.header, "// (T{i} unused)");
-                        self.header = self
-                            .header
-                            .replace(&format!("type T{i} = "), &format!("type Unused{i} = "));
-                    }
-                }
+            // Too big to be interesting.
+            if self.comp_weight(&c) <= MAX_WEIGHT {
+                self.intern(c);
             }
         }
         Ok(())
@@ -911,8 +904,17 @@ impl Gen<'_, '_> {
         Ok(Some(r))
     }
 
-    /// Prints the parts of a composite value.
+    /// Prints the parts of a composite value. Values made on the way (arguments of a call
+    /// through a function pointer) may be inside nested bodies: they go out of scope after.
     pub(crate) fn print_comp(&mut self, v: &str, t: Ty) -> Result<()> {
+        let (nv, ns) = (self.vals.len(), self.slots.len());
+        let r = self.print_comp_in(v, t);
+        self.vals.truncate(nv);
+        self.slots.truncate(ns);
+        r
+    }
+
+    fn print_comp_in(&mut self, v: &str, t: Ty) -> Result<()> {
         let Some(c) = self.comp(t).cloned() else {
             return Ok(());
         };
