@@ -735,6 +735,56 @@ mod tests {
         std::env::var(name).ok().and_then(|v| v.parse().ok())
     }
 
+    /// The final memory of globals is compared with pointers translated: both readings agree
+    /// on this program, and the rendering names the targets.
+    #[test]
+    fn globals_are_compared_with_pointers_translated() {
+        let text = "type S = struct { a: u8, b: *u32, c: ?f16 }
+type U = union(enum) { x: u32, y: [2]u16 }
+var n: [3]u32 = .{ 1, 2, 3 }
+var s: S = .{ 7, @n[1], null }
+var u: U = .{ .y = .{ 5, 6 } }
+var f: *const fn () u32 = @k
+var e: []u32 = @n[1..3]
+fn k() u32 {
+  ret 3:u32
+}
+export fn main() u32 {
+  %p = struct_field_ptr @s, 1
+  store %p, @n[2]:*u32
+  %q = struct_field_ptr @s, 2
+  store %q, 1.5:?f16
+  %u = load @u
+  %f = load @f
+  %e = load @e
+  %r = call %f()
+  ret %r
+}
+";
+        let p = Program {
+            text: text.into(),
+            entry: "main".into(),
+            args: vec![],
+        };
+        assert!(matches!(check_program(&p), Verdict::Match));
+        let mut m = wabe_air::parse(text).unwrap();
+        wabe_air::verify(&mut m).unwrap();
+        let mut c = crate::Compilation::new(&m, &crate::Options::default()).unwrap();
+        let wasm = c.flush().unwrap();
+        let (_, memory) = invoke_with_memory(&m, &wasm, "main", &[]).unwrap();
+        let globals = render_globals(&m, &memory, &Layout::of_compilation(&m, &c));
+        assert_eq!(
+            globals,
+            vec![
+                "n = [0x00000001, 0x00000002, 0x00000003]",
+                "s = {0x07, @n+8, 1.5}",
+                "u = .y = [0x0005, 0x0006]",
+                "f = @k",
+                "e = [@n+4; 2]",
+            ]
+        );
+    }
+
     /// The bounded differential run of `cargo xtask test`: 500 programs from a fixed seed.
     /// `WABE_DIFF_COUNT`, `WABE_DIFF_SECONDS`, `WABE_DIFF_SEED`, `WABE_DIFF_FIRST` (the index
     /// of the first program) and `WABE_DIFF_OUT` (a directory for shrunk reproductions) turn it
