@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 
+use crate::programs::cases;
 use crate::root;
 use crate::zig::{build_obj, cc, scratch, wasm_ld, zig_cmd};
 use wabe::run::{invoke, RunError};
@@ -18,40 +19,6 @@ use wabe_link::object::{link, ObjectLinkOptions};
 
 /// Programs whose object form is not linked here, and why.
 const EXCLUDED: &[(&str, &str)] = &[];
-
-struct Case {
-    line: usize,
-    name: String,
-    args: Vec<String>,
-    expect: Vec<String>,
-    trap: Option<String>,
-}
-
-fn cases(src: &str) -> Vec<Case> {
-    let mut out: Vec<Case> = Vec::new();
-    for (i, l) in src.lines().enumerate() {
-        let l = l.trim();
-        if let Some(r) = l.strip_prefix("// run:") {
-            let mut words = r.split_whitespace().map(String::from);
-            let name = words.next().unwrap_or_default();
-            out.push(Case {
-                line: i + 1,
-                name,
-                args: words.collect(),
-                expect: vec![],
-                trap: None,
-            });
-        } else if let Some(e) = l.strip_prefix("// expect:") {
-            out.last_mut()
-                .expect("expect before run")
-                .expect
-                .push(e.trim().to_string());
-        } else if let Some(t) = l.strip_prefix("// trap:") {
-            out.last_mut().expect("trap before run").trap = Some(t.trim().to_string());
-        }
-    }
-    out
-}
 
 /// Runs every case of `src` on `wasm`; returns the failures.
 pub(crate) fn check_cases(

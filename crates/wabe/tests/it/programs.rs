@@ -4,16 +4,18 @@
 use crate::root;
 use wabe::run::{invoke, RunError};
 
+/// One `// run:` case of a program file.
 #[derive(Debug)]
-struct Case {
-    line: usize,
-    name: String,
-    args: Vec<String>,
-    expect: Vec<String>,
-    trap: Option<String>,
+pub(crate) struct Case {
+    pub(crate) line: usize,
+    pub(crate) name: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) expect: Vec<String>,
+    pub(crate) trap: Option<String>,
 }
 
-fn cases(src: &str) -> Vec<Case> {
+/// The `// run:` cases of a program, with their `// expect:` lines and `// trap:`.
+pub(crate) fn cases(src: &str) -> Vec<Case> {
     let mut out: Vec<Case> = Vec::new();
     for (i, l) in src.lines().enumerate() {
         let l = l.trim();
