@@ -226,9 +226,22 @@ impl<'m> Compilation<'m> {
         let m: &Module = &self.module;
         let d = m.decl(decl);
         let name = m.name_str(d.name);
+        // A module built through the API may reach here unverified: a bad type is an error.
+        let signature = |ty| {
+            m.types.lower_fn_type(ty).ok_or_else(|| {
+                Error::Codegen(wabe_funcgen::Error {
+                    function: name.to_string(),
+                    span: d.span,
+                    message: format!(
+                        "`{}` is not a function type (run `verify` first)",
+                        m.types.display(ty)
+                    ),
+                })
+            })
+        };
         let sym = match &d.kind {
             DeclKind::Fn(f) => {
-                let sig = m.types.lower_fn_type(f.ty).expect("verified fn type");
+                let sig = signature(f.ty)?;
                 let s = self
                     .linker
                     .declare_function(name, &sig.params, &sig.results)?;
@@ -238,7 +251,7 @@ impl<'m> Compilation<'m> {
                 s
             }
             DeclKind::Extern(e) => {
-                let sig = m.types.lower_fn_type(e.ty).expect("verified fn type");
+                let sig = signature(e.ty)?;
                 self.linker
                     .declare_import(&e.module, name, &sig.params, &sig.results)?
             }

@@ -490,15 +490,11 @@ pub(crate) fn parse(name: &str, bytes: Vec<u8>) -> Result<ObjFile, ObjectError> 
 
     // Move each relocation to the body or segment it patches.
     for (section, entries, at) in relocs {
-        let code = code_section.is_some_and(|c| c.0 == section);
-        let data = data_section.is_some_and(|d| d.0 == section);
-        if !code && !data {
-            continue; // a custom section's (debug information): dropped with it
-        }
-        let base = if code {
-            code_section.unwrap().1
-        } else {
-            data_section.unwrap().1
+        let (code, base) = match (code_section, data_section) {
+            (Some((i, base)), _) if i == section => (true, base),
+            (_, Some((i, base))) if i == section => (false, base),
+            // A custom section's (debug information): dropped with it.
+            _ => continue,
         };
         for e in entries {
             let ty = RelocType::from_code(e.ty as u8)

@@ -103,3 +103,20 @@ fn ill_typed_built_module_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("returns `u32`"), "{err}");
     let _ = (Ref::NONE, NO_NAME);
 }
+
+#[test]
+fn unverified_module_with_a_bad_function_type_is_an_error() {
+    let mut m = gcd_module();
+    // Skip `verify` and give the function a type that is not a function type.
+    if let DeclKind::Fn(f) = &mut m.decls[0].kind {
+        f.ty = TypeId::U32;
+    }
+    let err = wabe::Compilation::new(&m, &wabe::Options::default())
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("not a function type")),
+        "{err:?}"
+    );
+}
